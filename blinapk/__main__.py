@@ -1,0 +1,7 @@
+"""Allow ``python -m blinapk``."""
+
+import sys
+
+from blinapk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``blinapk`` command line, one module each."""
