@@ -1,0 +1,329 @@
+"""Load a CSV file or DataFrame into a normalised, type-coerced table.
+
+Nothing here raises on bad *content*: problems are recorded for the rules in
+:mod:`blinapk.data.rules`, so that every violation is reported at once.
+Only unreadable files (CSV syntax errors) raise here.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from blinapk.data.assays import DEFAULT_DVID, AssayLimits
+from blinapk.errors import DataValidationError, Violation
+from blinapk.units import conversion_factor
+
+__all__ = [
+    "CONTRACT_NUMERIC",
+    "REQUIRED",
+    "Loaded",
+    "Prepared",
+    "load_source",
+    "prepare",
+]
+
+#: Required columns (shared/DATA_FORMAT.md).
+REQUIRED: tuple[str, ...] = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "MDV")
+
+#: Contract columns that must hold numbers when present.
+CONTRACT_NUMERIC: tuple[str, ...] = (
+    "TIME", "EVID", "AMT", "RATE", "DV", "MDV", "LLOQ", "LOD", "CENS",
+    "BSA", "WT", "AGE", "CRCL", "BLAST", "CYCLE", "NOMTIME",
+)  # fmt: skip
+
+#: Extra strings read as missing besides pandas' defaults ("." is NONMEM's missing value).
+NA_VALUES = (".",)
+_MISSING_TEXT = frozenset({"", ".", "nan", "na", "n/a", "none", "null", "<na>"})
+_INT_LIKE = r"[+-]?\d+(?:\.0*)?"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The source as a frame with upper-case columns and a ``ROW`` column."""
+
+    frame: pd.DataFrame
+    path: Path | None
+    table_issues: tuple[Violation, ...] = ()
+    had_columns: bool = True
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Coerced table (declared units, source order) plus what rules need to know."""
+
+    raw: pd.DataFrame
+    frame: pd.DataFrame
+    given: frozenset[str]
+    non_numeric: Mapping[str, pd.Series] = field(default_factory=dict)
+    blank_dvid: pd.Series | None = None
+    table_issues: tuple[Violation, ...] = ()
+    had_columns: bool = True
+    known_dvids: frozenset[str] = frozenset()
+
+
+def _header_names(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
+
+
+def load_source(source: str | Path | pd.DataFrame) -> Loaded:
+    """Read ``source`` into a frame with stripped upper-case columns and ``ROW``.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        CSV file or DataFrame (never mutated).
+
+    Returns
+    -------
+    Loaded
+        Frame in source order plus table-level issues (duplicate columns, bad ROW).
+
+    Raises
+    ------
+    DataValidationError
+        If the CSV file cannot be parsed at all (rule ``csv_parse``).
+    """
+    path = None
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy(deep=False)
+        names = [str(c) for c in source.columns]
+        frame.columns = pd.RangeIndex(len(names))
+    elif isinstance(source, str | Path):
+        path = Path(source)
+        names = [n for n in _header_names(path)]
+        if not names:
+            return Loaded(pd.DataFrame({"ROW": np.zeros(0, np.int64)}), path, (), False)
+        as_text = {i: "str" for i, n in enumerate(names) if n.strip().upper() in ("ID", "DVID")}
+        try:
+            with warnings.catch_warnings():
+                # a data line with more fields than the header would silently shift or drop values
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(
+                    path,
+                    header=None,
+                    skiprows=1,
+                    names=list(range(len(names))),
+                    dtype=as_text,
+                    na_values=list(NA_VALUES),
+                    encoding="utf-8-sig",
+                    skip_blank_lines=True,
+                    index_col=False,
+                    on_bad_lines="error",
+                )
+        except (
+            pd.errors.ParserError,
+            pd.errors.ParserWarning,
+            ValueError,
+            UnicodeDecodeError,
+        ) as exc:
+            raise DataValidationError(
+                [Violation("csv_parse", None, (), f"cannot parse {path.name}: {exc}")]
+            ) from exc
+    else:
+        raise TypeError(f"source must be a path or a DataFrame, got {type(source).__name__}")
+
+    upper = [n.strip().upper() for n in names]
+    issues: list[Violation] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(upper):
+        if name in seen:
+            issues.append(
+                Violation(
+                    "duplicate_column",
+                    name,
+                    (),
+                    f"column {names[i]!r} duplicates {names[seen[name]]!r} "
+                    "(names are case-insensitive); the later one was ignored",
+                )
+            )
+        else:
+            seen[name] = i
+            keep.append(i)
+    frame = frame.iloc[:, keep]
+    frame.columns = [upper[i] for i in keep]
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    if "ROW" in frame.columns:
+        row = pd.to_numeric(frame["ROW"], errors="coerce")
+        ok = row.notna() & np.isfinite(row) & (row >= 1) & (row == np.floor(row))
+        if not ok.all() or row.duplicated().any():
+            bad = np.flatnonzero(~ok.to_numpy() | row.duplicated(keep=False).to_numpy()) + 1
+            issues.append(
+                Violation(
+                    "row_column",
+                    "ROW",
+                    tuple(int(b) for b in bad),
+                    "ROW is reserved for the source row number and must hold unique integers "
+                    ">= 1 (it is honoured when present, e.g. for a frame taken from a Dataset); "
+                    "rows are numbered by position here",
+                )
+            )
+            rows = np.arange(1, n + 1, dtype=np.int64)
+        else:
+            rows = row.to_numpy(dtype=np.int64)
+        frame = frame.drop(columns="ROW")
+    else:
+        rows = np.arange(1, n + 1, dtype=np.int64)
+    frame.insert(0, "ROW", rows)
+    return Loaded(frame, path, tuple(issues), True)
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    """Missing or blank-text cells."""
+    out = s.isna()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        cand = ~out
+        if cand.any():
+            text = s[cand].astype(str).str.strip().str.lower()
+            out = out.copy()
+            out[cand] = text.isin(_MISSING_TEXT).to_numpy()
+    return out
+
+
+def _coerce_numeric(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """Float64 version of ``s`` and the mask of cells holding non-numeric text."""
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype(np.float64), None
+    num = pd.to_numeric(s, errors="coerce").astype(np.float64)
+    cand = num.isna() & s.notna()
+    if not cand.any():
+        return num, None
+    bad = cand.copy()
+    bad[cand] = ~_blank(s[cand]).to_numpy()
+    return num, (bad if bad.any() else None)
+
+
+def _normalise_id(s: pd.Series) -> pd.Series:
+    """IDs: int64 when every ID is an integer that fits, else (stripped) text."""
+    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        if s.dtype == np.uint64 and (s > np.iinfo(np.int64).max).any():
+            return s.astype(str).astype("str")
+        return s.astype(np.int64)
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy()
+        if np.isfinite(v).all() and (v == np.floor(v)).all() and (np.abs(v) < 2**53).all():
+            return s.astype(np.int64)
+        return s.map(lambda x: repr(float(x)) if not math.isnan(x) else x).astype("str")
+    # work on the distinct values only: a 10^6-row table has few subjects
+    codes, uniques = pd.factorize(s)
+    text = pd.Series(uniques).astype("str").str.strip()
+    text = text.mask(text == "")
+    missing = (codes < 0).any() or text.isna().any()
+    if not missing and len(text) and text.str.fullmatch(_INT_LIKE).all():
+        digits = text.str.replace(r"\.0*$", "", regex=True)
+        try:
+            ints = np.array(digits.to_numpy(dtype=object), dtype=np.int64)
+        except (OverflowError, ValueError):
+            ints = None
+        if ints is not None and pd.unique(ints).size == pd.unique(text.to_numpy()).size:
+            return pd.Series(ints[codes], index=s.index, name=s.name)
+    return _take(text, codes, s)
+
+
+def _take(values: pd.Series, codes: np.ndarray, like: pd.Series) -> pd.Series:
+    """Expand per-distinct-value ``values`` back to rows (code -1 = missing)."""
+    arr = values.to_numpy(dtype=object)
+    out = np.empty(len(codes), dtype=object)
+    ok = codes >= 0
+    out[ok] = arr[codes[ok]]
+    out[~ok] = None
+    return pd.Series(out, index=like.index, name=like.name).astype("str")
+
+
+def _normalise_dvid(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy()
+        ok = np.isfinite(v) & (v == np.floor(v))
+        s = pd.Series(
+            np.where(ok, np.where(ok, v, 0).astype(np.int64).astype(str), s.astype(str)),
+            index=s.index,
+        ).where(s.notna())
+    codes, uniques = pd.factorize(s)
+    text = pd.Series(uniques, dtype=object).astype("str").str.strip().str.upper()
+    return _take(text.mask(text == ""), codes, s)
+
+
+def limit_in_unit(limits: AssayLimits, which: str, dv_unit: str) -> float:
+    """Return ``limits.lloq`` or ``limits.lod`` expressed in ``dv_unit``."""
+    value = getattr(limits, which)
+    if limits.unit == dv_unit:
+        return float(value)
+    num_from, den_from = conversion_factor("dv", limits.unit)
+    num_to, den_to = conversion_factor("dv", dv_unit)
+    return float(value) * num_from * den_to / (den_from * num_to)
+
+
+def prepare(loaded: Loaded, registry: Mapping[str, AssayLimits], dv_unit: str) -> Prepared:
+    """Coerce types and fill DVID / LLOQ / LOD defaults (still declared units, source order).
+
+    Parameters
+    ----------
+    loaded : Loaded
+        Output of :func:`load_source`.
+    registry : mapping
+        Known analytes and their limits.
+    dv_unit : str
+        Declared DV unit (seed limits are converted into it).
+
+    Returns
+    -------
+    Prepared
+        The coerced frame and what the rules need (non-numeric masks, blank DVIDs).
+    """
+    raw = loaded.frame
+    given = frozenset(raw.columns)
+    frame = raw.copy(deep=False)
+    non_numeric: dict[str, pd.Series] = {}
+    for col in CONTRACT_NUMERIC:
+        if col in frame.columns:
+            frame[col], bad = _coerce_numeric(raw[col])
+            if bad is not None:
+                non_numeric[col] = bad
+    if "ID" in frame.columns:
+        frame["ID"] = _normalise_id(raw["ID"])
+    n = len(frame)
+    blank_dvid = None
+    if "DVID" in frame.columns:
+        dvid = _normalise_dvid(raw["DVID"])
+        missing = dvid.isna()
+        if "EVID" in frame.columns:
+            on_obs = (frame["EVID"] == 0).to_numpy()
+        else:
+            on_obs = np.ones(n, bool)
+        blank_dvid = missing & on_obs
+        frame["DVID"] = dvid.where(~(missing & ~on_obs), DEFAULT_DVID).astype("str")
+    else:
+        frame["DVID"] = pd.Series([DEFAULT_DVID] * n, dtype="str")
+    for col in ("LLOQ", "LOD"):
+        default = pd.Series(
+            {k: limit_in_unit(v, col.lower(), dv_unit) for k, v in registry.items()},
+            dtype=np.float64,
+        )
+        codes, uniques = pd.factorize(frame["DVID"])
+        per = default.reindex(uniques).to_numpy(dtype=np.float64)
+        filled = np.where(codes >= 0, per[np.maximum(codes, 0)], np.nan)
+        filler = pd.Series(filled, index=frame.index)
+        if col in frame.columns:
+            frame[col] = frame[col].fillna(filler)
+        else:
+            frame[col] = filler
+    return Prepared(
+        raw=raw,
+        frame=frame,
+        given=given,
+        non_numeric=non_numeric,
+        blank_dvid=blank_dvid,
+        table_issues=loaded.table_issues,
+        had_columns=loaded.had_columns,
+        known_dvids=frozenset(registry),
+    )

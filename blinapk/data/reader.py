@@ -1,0 +1,202 @@
+"""Read and validate a dataset: :func:`read_dataset` and :func:`validate_frame`."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from blinapk.data._load import Prepared, limit_in_unit, load_source, prepare
+from blinapk.data.assays import AssayLimits, build_registry
+from blinapk.data.dataset import CANONICAL_ORDER, Dataset
+from blinapk.data.heuristics import unit_warnings
+from blinapk.data.rules import RULES, run_rules
+from blinapk.errors import DataValidationError, DataWarning, Violation
+from blinapk.units import Units, read_units_file, sidecar_path
+
+__all__ = ["read_dataset", "validate_frame"]
+
+#: Columns converted with each declared unit.
+UNIT_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"time": ("TIME", "NOMTIME"), "amt": ("AMT",), "rate": ("RATE",), "dv": ("DV", "LLOQ", "LOD")}
+)
+
+DvidSpec = Mapping[str, Mapping[str, float] | AssayLimits]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    prepared: Prepared
+    units: Units
+    registry: Mapping[str, AssayLimits]
+    violations: tuple[Violation, ...]
+    source: str
+
+
+def _resolve_units(source, units) -> Units:
+    declared: dict[str, str] = {}
+    if not isinstance(source, pd.DataFrame):
+        side = sidecar_path(source)
+        if side is not None:
+            declared.update(read_units_file(side))
+    if isinstance(units, Units):
+        return units
+    declared.update({str(k).strip().lower(): v for k, v in dict(units or {}).items()})
+    return Units.from_mapping(declared)
+
+
+def _check(source, units, dvids) -> _Checked:
+    declared = _resolve_units(source, units)
+    registry = build_registry(dvids, declared.dv)
+    prepared = prepare(load_source(source), registry, declared.dv)
+    violations = tuple(run_rules(prepared, RULES))
+    name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(Path(source))
+    return _Checked(prepared, declared, registry, violations, name)
+
+
+def validate_frame(
+    source: str | Path | pd.DataFrame,
+    *,
+    units: Mapping[str, str] | Units | None = None,
+    dvids: DvidSpec | None = None,
+) -> list[Violation]:
+    """Check a dataset against every rule in :data:`blinapk.data.RULES` without raising.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        CSV file or DataFrame (never mutated).
+    units : mapping or Units, optional
+        Declared units (keys ``amt``, ``rate``, ``dv``, ``time``); they only
+        matter for filling default LLOQ/LOD.
+    dvids : mapping, optional
+        Extra analytes, ``{"CRP": {"lloq": 0.3, "lod": 0.1}}`` (declared DV unit).
+
+    Returns
+    -------
+    list of Violation
+        Every violation found; empty when the dataset is valid.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"ID": [1, 1], "TIME": [0.0, 2.0], "EVID": [1, 0], "AMT": [0.0, 0],
+    ...                    "RATE": [1.0, 0], "DV": [0, 300.0], "MDV": [1, 0]})
+    >>> [(v.rule, v.column, v.rows) for v in validate_frame(df)]
+    [('dose_amount', 'AMT', (1,))]
+    """
+    return list(_check(source, units, dvids).violations)
+
+
+def _finalise(prepared: Prepared, declared: Units) -> pd.DataFrame:
+    f = prepared.frame.copy(deep=False)
+    obs = (f["EVID"] == 0).to_numpy()
+    derived = obs & (f["DV"] < f["LLOQ"]).to_numpy()
+    if "CENS" in f.columns:
+        cens = f["CENS"].fillna(pd.Series(derived.astype(np.float64), index=f.index))
+    else:
+        cens = pd.Series(derived, index=f.index)
+    f["CENS"] = cens.astype(np.int64)
+    not_dose = (f["EVID"] != 1).to_numpy()
+    for col in ("AMT", "RATE"):
+        f[col] = f[col].mask(not_dose & f[col].isna().to_numpy(), 0.0)
+    for col in ("EVID", "MDV"):
+        f[col] = f[col].astype(np.int64)
+    for kind, cols in UNIT_COLUMNS.items():
+        num, den = declared.factor(kind)
+        if (num, den) == (1, 1):
+            continue
+        for col in cols:
+            if col in f.columns:
+                f[col] = f[col] * num / den
+    order = [c for c in CANONICAL_ORDER if c in f.columns]
+    f = f[order + [c for c in f.columns if c not in order]]
+    code = pd.factorize(f["ID"])[0]
+    dose_first = np.where(f["EVID"].to_numpy() == 1, 0, 1)
+    idx = np.lexsort((f["ROW"].to_numpy(), dose_first, f["TIME"].to_numpy(), code))
+    return f.iloc[idx].reset_index(drop=True)
+
+
+def _internal_registry(registry: Mapping[str, AssayLimits]) -> Mapping[str, AssayLimits]:
+    return MappingProxyType(
+        {
+            k: replace(
+                v,
+                lloq=limit_in_unit(v, "lloq", "pg/mL"),
+                lod=limit_in_unit(v, "lod", "pg/mL"),
+                unit="pg/mL",
+            )
+            for k, v in registry.items()
+        }
+    )
+
+
+def read_dataset(
+    source: str | Path | pd.DataFrame,
+    *,
+    units: Mapping[str, str] | Units | None = None,
+    dvids: DvidSpec | None = None,
+) -> Dataset:
+    """Read, validate and convert a NONMEM-style dataset (shared/DATA_FORMAT.md).
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        CSV file (UTF-8; ``.`` and blank cells are missing) or DataFrame. A
+        DataFrame is never mutated. Column names are case-insensitive.
+    units : mapping or Units, optional
+        Declared units with keys ``amt``, ``rate``, ``dv``, ``time`` (see
+        :mod:`blinapk.units`). For a CSV file, a sidecar ``<stem>.units.toml``
+        (or ``<name>.units.toml``) next to it is read first and ``units``
+        overrides it key by key. Defaults: ug, AMT-unit per TIME-unit, pg/mL, h.
+    dvids : mapping, optional
+        Extra analytes and their default limits in the declared DV unit, e.g.
+        ``{"CRP": {"lloq": 0.3, "lod": 0.1}}``; may override a seed analyte.
+
+    Returns
+    -------
+    Dataset
+        Frozen, sorted, in internal units (TIME h, AMT ug, RATE ug/h, DV pg/mL).
+
+    Raises
+    ------
+    DataValidationError
+        Listing every broken rule with its column and 1-based source rows.
+    UnitError
+        On an unknown unit or a malformed sidecar.
+
+    Warns
+    -----
+    DataWarning
+        When the values suggest a unit mistake (see :mod:`blinapk.data.heuristics`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"id": [1, 1, 1], "time": [0.0, 24.0, 24.0], "evid": [1, 0, 1],
+    ...                    "amt": [28.0, 0, 28.0], "rate": [28 / 24, 0, 28 / 24],
+    ...                    "dv": [0, 0.55, 0], "mdv": [1, 0, 1]})
+    >>> ds = read_dataset(df, units={"dv": "ng/mL"})
+    >>> ds.frame[["ROW", "TIME", "EVID", "DV", "DVID", "LLOQ", "CENS"]]
+       ROW  TIME  EVID     DV  DVID  LLOQ  CENS
+    0    1   0.0     1    0.0  BLIN  50.0     0
+    1    3  24.0     1    0.0  BLIN  50.0     0
+    2    2  24.0     0  550.0  BLIN  50.0     0
+    """
+    checked = _check(source, units, dvids)
+    if checked.violations:
+        raise DataValidationError(checked.violations)
+    frame = _finalise(checked.prepared, checked.units)
+    for msg in unit_warnings(frame, checked.units):
+        warnings.warn(msg, DataWarning, stacklevel=2)
+    return Dataset(
+        _frame=frame,
+        declared_units=checked.units,
+        dvids=_internal_registry(checked.registry),
+        source=checked.source,
+    )

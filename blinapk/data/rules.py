@@ -1,0 +1,407 @@
+"""Validation rules of the dataset contract, as data.
+
+Each :class:`Rule` is a name, a one-line description, the columns it needs and
+a vectorised check returning :class:`~blinapk.errors.Violation` objects that
+name the column and the 1-based source rows. :data:`RULES` is the ordered
+tuple the reader runs; every violation of every rule is collected and raised
+together as one :class:`~blinapk.errors.DataValidationError`.
+A rule whose columns are missing is skipped (``missing_column`` reports them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from blinapk.data._load import REQUIRED, Prepared
+from blinapk.errors import Violation
+
+__all__ = ["RULES", "Rule", "run_rules"]
+
+_SHOW = 5
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the dataset contract.
+
+    Parameters
+    ----------
+    name : str
+        Machine-readable name, used as ``Violation.rule``.
+    description : str
+        What the rule requires, in one sentence.
+    check : callable
+        ``check(prepared) -> iterable of Violation`` (vectorised, no per-row loops).
+    columns : tuple of str
+        Columns the check needs; the rule is skipped when one is absent.
+    """
+
+    name: str
+    description: str
+    check: Callable[[Prepared], Iterable[Violation]]
+    columns: tuple[str, ...] = ()
+
+    def __call__(self, prepared: Prepared) -> list[Violation]:
+        """Run the check, or return no violation when a needed column is missing."""
+        if any(c not in prepared.frame.columns for c in self.columns):
+            return []
+        return list(self.check(prepared))
+
+
+def _rows(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> tuple[int, ...]:
+    return tuple(int(r) for r in np.sort(frame["ROW"].to_numpy()[np.asarray(mask, dtype=bool)]))
+
+
+def _examples(frame: pd.DataFrame, mask, col: str, source: pd.DataFrame | None = None) -> str:
+    src = frame if source is None else source
+    sel = src.loc[np.asarray(mask, dtype=bool), ["ROW", col]].sort_values("ROW").head(_SHOW)
+    shown = ", ".join(f"row {int(r)}: {v!r}" for r, v in zip(sel["ROW"], sel[col], strict=True))
+    return shown + (" ..." if int(np.asarray(mask, dtype=bool).sum()) > _SHOW else "")
+
+
+def _violation(name, p: Prepared, col, mask, message, show=True) -> list[Violation]:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    if show:
+        message = f"{message} ({_examples(p.frame, mask, col, p.raw if col in p.raw else None)})"
+    return [Violation(name, col, _rows(p.frame, mask), message)]
+
+
+def _obs(p: Prepared) -> np.ndarray:
+    return (p.frame["EVID"] == 0).to_numpy()
+
+
+def _dose(p: Prepared) -> np.ndarray:
+    return (p.frame["EVID"] == 1).to_numpy()
+
+
+# --- table-level -----------------------------------------------------------------
+
+
+def _check_empty(p: Prepared):
+    if len(p.frame) == 0:
+        what = "header only, no data rows" if p.had_columns else "empty file (no header)"
+        yield Violation("empty", None, (), f"the dataset has no data rows: {what}")
+
+
+def _table_issue(name: str):
+    def check(p: Prepared):
+        return [v for v in p.table_issues if v.rule == name]
+
+    return check
+
+
+def _check_missing_column(p: Prepared):
+    if not p.had_columns:
+        return
+    for col in REQUIRED:
+        if col not in p.given:
+            yield Violation(
+                "missing_column", col, (), f"required column {col} is missing (columns present: "
+                f"{', '.join(c for c in p.raw.columns if c != 'ROW') or 'none'})"
+            )
+
+
+def _check_empty_column(p: Prepared):
+    if len(p.raw) == 0:
+        return
+    for col in p.raw.columns:
+        if col == "ROW":
+            continue
+        s = p.raw[col]
+        nonnull = s.dropna()
+        if len(nonnull) and not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        if len(nonnull) and str(nonnull.iloc[0]).strip():
+            continue
+        if len(nonnull) == 0 or nonnull.astype(str).str.strip().eq("").all():
+            yield Violation(
+                "empty_column", col, (), f"column {col} is entirely empty; fill it or remove it"
+            )
+
+
+# --- cell-level --------------------------------------------------------------------
+
+
+def _check_non_numeric(p: Prepared):
+    for col, bad in p.non_numeric.items():
+        yield from _violation("non_numeric", p, col, bad, f"{col} must be numeric; found text")
+
+
+def _check_missing_key(p: Prepared):
+    for col in ("ID", "TIME", "EVID"):
+        if col not in p.frame.columns:
+            continue
+        miss = p.frame[col].isna().to_numpy()
+        if col in p.non_numeric:
+            miss = miss & ~p.non_numeric[col].to_numpy()
+        yield from _violation("missing_value", p, col, miss, f"{col} must not be missing", False)
+
+
+def _check_non_finite(p: Prepared):
+    for col in p.frame.columns:
+        s = p.frame[col]
+        if col == "ROW" or not pd.api.types.is_float_dtype(s.dtype):
+            continue
+        yield from _violation("non_finite", p, col, np.isinf(s.to_numpy()), f"{col} is infinite")
+
+
+def _check_negative(p: Prepared):
+    f = p.frame
+    for col in ("TIME", "AMT", "RATE", "LLOQ", "LOD"):
+        if col in f.columns:
+            neg = (f[col] < 0).to_numpy()
+            extra = " (NONMEM modelled rates -1/-2 are not supported)" if col == "RATE" else ""
+            yield from _violation("negative", p, col, neg, f"{col} must be >= 0{extra}")
+    if "DV" in f.columns and "MDV" in f.columns:
+        neg = ((f["DV"] < 0) & (f["MDV"] == 0)).to_numpy()
+        yield from _violation("negative", p, "DV", neg, "DV must be >= 0 where MDV == 0")
+
+
+def _check_time_decreasing(p: Prepared):
+    f = p.frame
+    prev = f.groupby("ID", sort=False)["TIME"].shift()
+    bad = (f["TIME"] < prev).to_numpy()
+    if bad.any():
+        sel = np.flatnonzero(bad)[:_SHOW]
+        shown = ", ".join(
+            f"row {int(f['ROW'].iat[i])}: ID {f['ID'].iat[i]!r} TIME {f['TIME'].iat[i]:g} "
+            f"after {prev.iat[i]:g}"
+            for i in sel
+        )
+        more = " ..." if bad.sum() > _SHOW else ""
+        yield Violation(
+            "time_decreasing",
+            "TIME",
+            _rows(f, bad),
+            f"TIME decreases within a subject (in file order) ({shown}{more})",
+        )
+
+
+def _in_set(s: pd.Series, allowed: Sequence[int]) -> np.ndarray:
+    return s.isin(list(allowed)).to_numpy()
+
+
+def _check_evid(p: Prepared):
+    f = p.frame
+    bad = ~_in_set(f["EVID"], (0, 1, 2)) & f["EVID"].notna().to_numpy()
+    yield from _violation("evid_values", p, "EVID", bad, "EVID must be 0, 1 or 2")
+
+
+def _check_mdv(p: Prepared):
+    bad = ~_in_set(p.frame["MDV"], (0, 1))
+    if "MDV" in p.non_numeric:
+        bad = bad & ~p.non_numeric["MDV"].to_numpy()
+    yield from _violation("mdv_values", p, "MDV", bad, "MDV must be 0 or 1")
+
+
+def _check_mdv_non_obs(p: Prepared):
+    f = p.frame
+    bad = ((f["MDV"] == 0) & f["EVID"].isin([1, 2])).to_numpy()
+    yield from _violation(
+        "mdv_non_observation", p, "MDV", bad, "MDV must be 1 on dose (EVID 1) and EVID 2 rows"
+    )
+
+
+def _check_missing_dv(p: Prepared):
+    f = p.frame
+    bad = _obs(p) & (f["MDV"] == 0).to_numpy() & f["DV"].isna().to_numpy()
+    if "DV" in p.non_numeric:
+        bad = bad & ~p.non_numeric["DV"].to_numpy()
+    yield from _violation(
+        "missing_dv", p, "DV", bad, "observation with MDV == 0 has no DV (set MDV = 1)", False
+    )
+
+
+def _check_dose_amount(p: Prepared):
+    f = p.frame
+    bad = _dose(p) & ~(f["AMT"] > 0).to_numpy()
+    if "AMT" in p.non_numeric:
+        bad = bad & ~p.non_numeric["AMT"].to_numpy()
+    yield from _violation("dose_amount", p, "AMT", bad, "dose rows (EVID 1) need AMT > 0")
+
+
+def _check_dose_rate(p: Prepared):
+    bad = _dose(p) & p.frame["RATE"].isna().to_numpy()
+    if "RATE" in p.non_numeric:
+        bad = bad & ~p.non_numeric["RATE"].to_numpy()
+    yield from _violation(
+        "dose_rate_missing", p, "RATE", bad, "dose rows need RATE (0 for a bolus)", False
+    )
+
+
+def _check_dvid(p: Prepared):
+    known = p.known_dvids
+    dvid = p.frame["DVID"]
+    unknown = (dvid.notna() & ~dvid.isin(sorted(known))).to_numpy()
+    if unknown.any():
+        names = sorted(set(dvid[unknown]))
+        yield from _violation(
+            "unknown_dvid",
+            p,
+            "DVID",
+            unknown,
+            f"unknown DVID {names}; known: {sorted(known)} (register others with "
+            "read_dataset(..., dvids={'NAME': {'lloq': x, 'lod': y}}))",
+            False,
+        )
+    if p.blank_dvid is not None:
+        yield from _violation(
+            "unknown_dvid", p, "DVID", p.blank_dvid, "observation rows need a DVID", False
+        )
+
+
+def _check_cens_values(p: Prepared):
+    s = p.frame["CENS"]
+    bad = s.notna().to_numpy() & ~_in_set(s, (0, 1))
+    yield from _violation("cens_values", p, "CENS", bad, "CENS must be 0 or 1")
+
+
+def _check_cens_above(p: Prepared):
+    f = p.frame
+    bad = ((f["CENS"] == 1) & (f["DV"] > f["LLOQ"])).to_numpy()
+    if bad.any():
+        sel = f.loc[bad].head(_SHOW)
+        shown = ", ".join(
+            f"row {int(r)}: DV {d:g} > LLOQ {q:g}"
+            for r, d, q in zip(sel["ROW"], sel["DV"], sel["LLOQ"], strict=True)
+        )
+        yield Violation(
+            "cens_above_lloq", "DV", _rows(f, bad), f"CENS == 1 but DV is above LLOQ ({shown})"
+        )
+
+
+def _check_lod_lloq(p: Prepared):
+    f = p.frame
+    bad = (f["LOD"] > f["LLOQ"]).to_numpy()
+    yield from _violation("lod_above_lloq", p, "LOD", bad, "LOD must not exceed LLOQ", False)
+
+
+def _full_duplicates(f: pd.DataFrame, keep: str | bool = "first") -> np.ndarray:
+    """Rows identical (except ROW) to another row; hashed first, then confirmed exactly."""
+    body = f.drop(columns="ROW")
+    if len(body) == 0:
+        return np.zeros(0, bool)
+    hashed = pd.util.hash_pandas_object(body, index=False)
+    cand = hashed.duplicated(keep=False).to_numpy()
+    out = np.zeros(len(f), bool)
+    if cand.any():
+        out[np.flatnonzero(cand)] = body.loc[cand].duplicated(keep=keep).to_numpy()
+    return out
+
+
+def _check_duplicate_row(p: Prepared):
+    f = p.frame
+    later = _full_duplicates(f)
+    if not later.any():
+        return
+    cols = [c for c in f.columns if c != "ROW"]
+    involved = f.loc[_full_duplicates(f, keep=False)]
+    first = involved.groupby(cols, dropna=False, sort=False)["ROW"].transform("first")
+    pairs = [
+        f"row {int(r)} = row {int(q)}"
+        for r, q in zip(involved["ROW"], first, strict=True)
+        if r != q
+    ][:_SHOW]
+    yield Violation(
+        "duplicate_row", None, _rows(f, later), f"identical rows ({', '.join(pairs)})"
+    )
+
+
+def _check_duplicate_dose(p: Prepared):
+    f = p.frame
+    dose = _dose(p)
+    doses = f.loc[dose]
+    cand = ~_full_duplicates(doses)
+    sub = doses.loc[cand, ["ID", "TIME", "AMT", "RATE"]]
+    dup = sub.duplicated(keep=False)
+    if dup.any():
+        mask = np.zeros(len(f), bool)
+        mask[np.flatnonzero(dose)[np.flatnonzero(cand)[dup.to_numpy()]]] = True
+        yield Violation(
+            "duplicate_dose",
+            "AMT",
+            _rows(f, mask),
+            "dose rows with the same ID, TIME, AMT and RATE (a duplicated dose record)",
+        )
+
+
+def _check_obs_without_dose(p: Prepared):
+    f = p.frame
+    obs, dose = pd.Series(_obs(p)), pd.Series(_dose(p))
+    ids = f["ID"]
+    has_obs = obs.groupby(ids.to_numpy(), sort=False).any()
+    has_dose = dose.groupby(ids.to_numpy(), sort=False).any()
+    lonely = has_obs.index[(has_obs & ~has_dose).to_numpy()]
+    if len(lonely):
+        mask = ids.isin(list(lonely)).to_numpy() & obs.to_numpy()
+        shown = ", ".join(repr(x) for x in list(lonely)[:_SHOW])
+        yield Violation(
+            "obs_without_dose",
+            "ID",
+            _rows(f, mask),
+            f"subject(s) {shown} have observations but no dose record",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("empty", "The dataset has at least one data row.", _check_empty),
+    Rule("csv_parse", "The file parses as CSV.", _table_issue("csv_parse")),
+    Rule("duplicate_column", "Column names are unique (case-insensitive).",
+         _table_issue("duplicate_column")),
+    Rule("row_column", "An input ROW column holds unique integers >= 1.",
+         _table_issue("row_column")),
+    Rule("missing_column", "Every required column is present.", _check_missing_column),
+    Rule("empty_column", "No column is entirely empty.", _check_empty_column),
+    Rule("non_numeric", "Numeric contract columns hold numbers.", _check_non_numeric),
+    Rule("missing_value", "ID, TIME and EVID are never missing.", _check_missing_key),
+    Rule("non_finite", "No numeric value is infinite.", _check_non_finite),
+    Rule("negative", "TIME, AMT, RATE, LLOQ, LOD >= 0; DV >= 0 where MDV == 0.",
+         _check_negative),
+    Rule("time_decreasing", "TIME is non-decreasing within a subject, in file order.",
+         _check_time_decreasing, ("ID", "TIME")),
+    Rule("evid_values", "EVID is 0, 1 or 2.", _check_evid, ("EVID",)),
+    Rule("mdv_values", "MDV is 0 or 1.", _check_mdv, ("MDV",)),
+    Rule("mdv_non_observation", "MDV is 1 on dose and other-event rows.", _check_mdv_non_obs,
+         ("MDV", "EVID")),
+    Rule("missing_dv", "An observation with MDV 0 has a DV.", _check_missing_dv,
+         ("EVID", "MDV", "DV")),
+    Rule("dose_amount", "Dose rows have AMT > 0.", _check_dose_amount, ("EVID", "AMT")),
+    Rule("dose_rate_missing", "Dose rows have a RATE.", _check_dose_rate, ("EVID", "RATE")),
+    Rule("unknown_dvid", "DVID is a known or registered analyte.", _check_dvid, ("DVID",)),
+    Rule("cens_values", "CENS is 0 or 1.", _check_cens_values, ("CENS",)),
+    Rule("cens_above_lloq", "A censored row (CENS 1) has DV <= LLOQ.", _check_cens_above,
+         ("CENS", "DV", "LLOQ")),
+    Rule("lod_above_lloq", "LOD <= LLOQ.", _check_lod_lloq, ("LOD", "LLOQ")),
+    Rule("duplicate_row", "No two rows are identical.", _check_duplicate_row, REQUIRED),
+    Rule("duplicate_dose", "No two dose rows share ID, TIME, AMT and RATE.",
+         _check_duplicate_dose, REQUIRED),
+    Rule("obs_without_dose", "Every subject with observations has a dose record.",
+         _check_obs_without_dose, ("ID", "EVID")),
+)  # fmt: skip
+
+
+def run_rules(prepared: Prepared, rules: Sequence[Rule] = RULES) -> list[Violation]:
+    """Run every rule and return all violations, in rule order.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Coerced table from :func:`blinapk.data._load.prepare`.
+    rules : sequence of Rule
+        Rules to run (default :data:`RULES`).
+
+    Returns
+    -------
+    list of Violation
+        Empty when the table satisfies the contract.
+    """
+    out: list[Violation] = []
+    for rule in rules:
+        out.extend(rule(prepared))
+    return out

@@ -1,0 +1,338 @@
+"""Simulate a realistic blinatumomab trial with known truth (:func:`simulate_trial`).
+
+Pipeline (every generating number is recorded in ``SimulatedTrial.settings``):
+
+1. virtual adults and children with correlated covariates
+   (:mod:`blinapk.datasets.population`);
+2. individual CL and V from a literature model card (covariates + lognormal BSV,
+   :meth:`blinapk.cards.ModelCard.individual_parameters`);
+3. label R/R regimen by body weight (``weight_based_rr`` preset: flat ug/day at
+   >= 45 kg, ug/m2/day below) with simulated CRS interruptions in a subset
+   (:mod:`blinapk.dosing`);
+4. per-protocol sampling with clock-time jitter (:mod:`blinapk.datasets.sampling`);
+5. true concentrations by :func:`blinapk.pk.predict_conc`, cytokines by the
+   exposure-driven release model (:mod:`blinapk.datasets.cytokines`);
+6. assay error (proportional + additive, from the card) and censoring: a
+   measured value below the LLOQ is reported with ``CENS = 1`` and ``DV = LLOQ``
+   (``blq_dv="lloq"``, default) or, with ``blq_dv="measured"``, the measured value
+   when it is at least the LOD and 0 below the LOD ("not detected").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from blinapk._version import __version__
+from blinapk.cards import ModelCard, load_card
+from blinapk.datasets.cytokines import (
+    CytokineModel,
+    cytokine_conc,
+    event_amplitudes,
+    load_cytokine_model,
+    release_events,
+)
+from blinapk.datasets.population import POPULATION, simulate_population
+from blinapk.datasets.sampling import PROTOCOL, sampling_schedule
+from blinapk.dosing import (
+    Interruption,
+    choose_arm,
+    dose_records,
+    get_preset,
+    rate_table,
+    with_n_cycles,
+)
+from blinapk.pk import css_from_rate, dose_matrix, predict_conc
+
+__all__ = ["DATA_COLUMNS", "INTERRUPTIONS", "SimulatedTrial", "simulate_trial"]
+
+#: Columns of ``SimulatedTrial.data``, in order.
+DATA_COLUMNS = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "DVID", "MDV", "LLOQ", "LOD", "CENS",
+                "CYCLE", "NOMTIME", "STUDY", "BSA", "WT", "AGE", "CRCL", "SEX", "BLAST")
+_COVARIATES = ("BSA", "WT", "AGE", "CRCL", "SEX", "BLAST")
+#: Simulated CRS interruptions (recorded in settings["interruptions"]): start uniform in
+#: hours [24, 240) of cycle 1, pause uniform in [12, 72) h, restart at the first-step dose
+#: (label's CRS rule, flag U) for 7 days before the schedule resumes.
+INTERRUPTIONS: Mapping[str, Any] = {
+    "start_h": [24.0, 240.0],
+    "duration_h": [12.0, 72.0],
+    "restart": {"adult": [9.0, "ug/day", None], "paediatric": [5.0, "ug/m2/day", 9.0]},
+    "restart_days": 7.0,
+    "reason": "CRS (simulated)",
+}
+_STREAMS = ("population", "pk_eta", "design", "jitter", "residual", "cytokine")
+
+
+@dataclass(frozen=True)
+class SimulatedTrial:
+    """A simulated trial and the truth that generated it.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The dataset in the contract format (columns :data:`DATA_COLUMNS`).
+    truth : pandas.DataFrame
+        One row per subject: ``ID``, group, regimen arm, covariates (incl.
+        ``HEIGHT``, ``SCR``), ``TV_CL, ETA_CL, CL, TV_V, ETA_V, V``, the CRS
+        interruption (``INT_START``, ``INT_HOURS``; NaN when none), ``WASHOUT``,
+        ``CSS_FIRST`` (Css at the first dose level, 1000 R0 / CL) and the
+        cytokine random effects ``ETA_<analyte>``.
+    observations : pandas.DataFrame
+        One row per observation row of ``data`` (same order): ``ID, TIME,
+        NOMTIME, DVID, SAMPLE, IPRED`` (noise-free truth), ``MEASURED`` (with
+        assay error, before censoring and rounding; ``DV`` reports it rounded
+        to 0.01 pg/mL), ``CENS``.
+    events : pandas.DataFrame
+        Cytokine release events per subject (``ID, TIME, KIND, CSS_BEFORE,
+        CSS_AFTER, DRIVE, TOL_<a>, AMP_<a>``).
+    settings : dict
+        Every generating parameter, JSON-serialisable (seed included).
+    """
+
+    data: pd.DataFrame
+    truth: pd.DataFrame
+    observations: pd.DataFrame
+    events: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def settings_json(self) -> str:
+        """Settings as canonical JSON (sorted keys, 2-space indent)."""
+        return json.dumps(self.settings, indent=2, sort_keys=True) + "\n"
+
+
+def simulate_trial(
+    n: int,
+    seed: int,
+    *,
+    card: str | ModelCard = "blinatumomab_zhu2020",
+    paediatric_fraction: float = 0.2,
+    n_cycles: int = 2,
+    interruption_fraction: float = 0.15,
+    washout_fraction: float = 0.2,
+    cytokines: bool = True,
+    residual: Mapping[str, float] | None = None,
+    blq_dv: str = "lloq",
+    lloq: float = 50.0,
+    lod: float = 3.0,
+    cytokine_lloq: float = 125.0,
+    cytokine_lod: float = 20.0,
+    study: str = "BLIN-SIM",
+    regimen: str = "weight_based_rr",
+    cytokine_model: CytokineModel | None = None,
+) -> SimulatedTrial:
+    """Simulate a blinatumomab trial: adults and children on the label R/R regimen.
+
+    Parameters
+    ----------
+    n : int
+        Number of subjects (>= 1).
+    seed : int
+        Seed of :class:`numpy.random.SeedSequence`; independent child streams
+        drive population, PK random effects, design (interruptions, wash-out),
+        sampling jitter, residual error and cytokines.
+    card : str or ModelCard, default "blinatumomab_zhu2020"
+        PK model card (1-cmt or 2-cmt) giving CL, V, BSV and the residual error.
+    paediatric_fraction : float, default 0.2
+        Probability that a subject is a child (< 18 y).
+    n_cycles : int, default 2
+        Treatment cycles given (42-day cycles: 28 days on, 14 off).
+    interruption_fraction : float, default 0.15
+        Probability of a CRS interruption in cycle 1 (see :data:`INTERRUPTIONS`).
+    washout_fraction : float, default 0.2
+        Probability of wash-out samples 1, 2, 4, 8 h after the end of cycle 1.
+    cytokines : bool, default True
+        Include IL2, IL6, IL10, TNFA, IFNG rows.
+    residual : Mapping, optional
+        Override ``{"prop": ..., "add": ...}`` of the card (e.g. zeros for
+        noise-free checks).
+    blq_dv : {"lloq", "measured"}, default "lloq"
+        What DV holds on a censored row (see module docstring).
+    lloq, lod : float
+        Blinatumomab assay limits (pg/mL); seed defaults 50 and 3.
+    cytokine_lloq, cytokine_lod : float
+        Cytokine assay limits (pg/mL); seed defaults 125 and 20.
+    study : str
+        Value of the ``STUDY`` column.
+    regimen : str, default "weight_based_rr"
+        A :data:`blinapk.dosing.PRESETS` name.
+    cytokine_model : CytokineModel, optional
+        Defaults to the shipped ``cytokine_model.toml``.
+
+    Returns
+    -------
+    SimulatedTrial
+        Data, truth and settings.
+
+    Examples
+    --------
+    >>> trial = simulate_trial(5, seed=1)
+    >>> sorted(set(trial.data["DVID"].dropna()))
+    ['BLIN', 'IFNG', 'IL10', 'IL2', 'IL6', 'TNFA']
+    >>> trial.settings["seed"]
+    1
+    """
+    if int(n) < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if blq_dv not in ("lloq", "measured"):
+        raise ValueError(f"blq_dv must be 'lloq' or 'measured', got {blq_dv!r}")
+    model = load_card(card)
+    cyto = cytokine_model if cytokine_model is not None else load_cytokine_model()
+    res = dict(model.residual) | dict(residual or {})
+    rng = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
+                              np.random.SeedSequence(seed).spawn(len(_STREAMS))), strict=True))
+
+    pop = simulate_population(int(n), rng["population"], paediatric_fraction=paediatric_fraction)
+    params = model.individual_parameters(pop[["ID", *model.covariate_names]], rng=rng["pk_eta"])
+    reg = with_n_cycles(get_preset(regimen), n_cycles)
+    arm = choose_arm(pop["WT"].to_numpy(), getattr(reg, "threshold_kg", 45.0))
+    interrupted = rng["design"].random(len(pop)) < interruption_fraction
+    washout = rng["design"].random(len(pop)) < washout_fraction
+    int_start = np.round(rng["design"].uniform(*INTERRUPTIONS["start_h"], len(pop)))
+    int_hours = np.round(rng["design"].uniform(*INTERRUPTIONS["duration_h"], len(pop)))
+    pauses = {}
+    for i in np.flatnonzero(interrupted):
+        dose, unit, cap = INTERRUPTIONS["restart"][arm[i]]
+        pauses[int(pop["ID"].iloc[i])] = Interruption(
+            int_start[i], int_hours[i], restart_dose=dose, restart_unit=unit, restart_cap=cap,
+            restart_days=INTERRUPTIONS["restart_days"], reason=INTERRUPTIONS["reason"])
+    doses = dose_records(reg, pop[["ID", "BSA", "WT"]], interruptions=pauses or None)
+    rates = rate_table(doses)
+    arms = {"adult": getattr(reg, "adult", reg), "paediatric": getattr(reg, "paediatric", reg)}
+
+    draws, event_parts = [], []
+    etas = {a: rng["cytokine"].normal(0.0, cyto.omega, len(pop)) for a in cyto.analytes}
+    seg_index = rates.groupby("ID", sort=False).indices
+    seg_cols = [rates[c].to_numpy(float) for c in ("START", "END", "RATE")]
+    for i, sid in enumerate(pop["ID"].to_numpy()):
+        start, end, rate = (c[seg_index[sid]] for c in seg_cols)
+        cl = float(params["CL"].iloc[i])
+        ev = release_events(start, end, rate, cl)
+        starts = arms[arm[i]].cycle_starts()
+        c1_end = float(end[(rate > 0) & (start < (starts[1] if len(starts) > 1 else np.inf))]
+                       .max())
+        sched = sampling_schedule(
+            ev["TIME"], _event_labels(ev, starts), np.r_[start, end], starts, rng["jitter"],
+            washout_after=c1_end if washout[i] else None, cytokines=cytokines)
+        draws.append(sched.assign(ID=sid))
+        amp = event_amplitudes(cyto, ev, (start, end, rate), cl, {a: etas[a][i] for a in etas})
+        event_parts.append(pd.DataFrame({"ID": sid, **amp}))
+    draws_df = pd.concat(draws, ignore_index=True)
+    events = pd.concat(event_parts, ignore_index=True)
+
+    obs = _observations(draws_df, doses, pop, params, model, cyto, events, cytokines)
+    obs = _measure(obs, rng["residual"], res, cyto, blq_dv,
+                   {"BLIN": (lloq, lod)} | {a: (cytokine_lloq, cytokine_lod)
+                                            for a in cyto.analytes})
+    data = _assemble(doses, obs, pop, study)
+    truth = _truth(pop, arm, params, interrupted, int_start, int_hours, washout, rates, etas)
+    settings = {
+        "blinapk_version": __version__, "numpy_version": np.__version__,
+        "n": int(n), "seed": int(seed), "study": study, "card": model.name,
+        "card_numbers": {k: v.value for k, v in model.numbers.items()},
+        "structure": model.structure, "residual": res,
+        "paediatric_fraction": paediatric_fraction, "n_cycles": int(n_cycles),
+        "interruption_fraction": interruption_fraction, "washout_fraction": washout_fraction,
+        "interruptions": dict(INTERRUPTIONS), "regimen": reg.to_dict(),
+        "cytokines": bool(cytokines), "cytokine_model": cyto.to_dict(), "blq_dv": blq_dv,
+        "assay": {"BLIN": {"lloq": lloq, "lod": lod},
+                  "cytokines": {"lloq": cytokine_lloq, "lod": cytokine_lod}},
+        "protocol": dict(PROTOCOL), "population": dict(POPULATION),
+        "random_streams": list(_STREAMS),
+    }
+    return SimulatedTrial(data, truth, obs.drop(columns=["ROWKEY"]), events,
+                          json.loads(json.dumps(settings)))
+
+
+def _event_labels(ev: Mapping[str, np.ndarray], cycle_starts) -> list[str]:
+    """``C<k>.start`` (scheduled cycle start), ``C<k>.restart`` (after a pause), ``C<k>.step``."""
+    starts = np.asarray(cycle_starts, float)
+    labels = []
+    for t, kind in zip(ev["TIME"], ev["KIND"], strict=True):
+        k = int(np.searchsorted(starts, t + 1e-9, side="right"))
+        if kind == "start" and not np.isclose(t, starts[k - 1]):
+            kind = "restart"
+        labels.append(f"C{k}.{kind}")
+    return labels
+
+
+def _observations(draws, doses, pop, params, model, cyto, events, cytokines) -> pd.DataFrame:
+    """One row per (draw, analyte) with the true concentration IPRED."""
+    analytes = ["BLIN"] + (list(cyto.analytes) if cytokines else [])
+    parts = []
+    for k, a in enumerate(analytes):
+        sel = draws[draws["BLIN"]] if a == "BLIN" else draws[draws["CYTO"]]
+        parts.append(sel.assign(DVID=a, _ORDER=k))
+    obs = pd.concat(parts, ignore_index=True)
+    ids = pop["ID"].to_numpy()
+    subj = pd.Index(ids).get_indexer(obs["ID"])
+    ipred = np.zeros(len(obs))
+    pk = (obs["DVID"] == "BLIN").to_numpy()
+    dm = dose_matrix(doses, subjects=tuple(ids))
+    pk_params = {p: params[p].to_numpy() for p in model.params}
+    ipred[pk] = np.asarray(predict_conc(obs["TIME"].to_numpy()[pk], subj[pk], dm, pk_params,
+                                        model=model.structure), dtype=float)
+    ev_index = events.groupby("ID", sort=False).indices
+    ev_time = events["TIME"].to_numpy(float)
+    for a in analytes[1:]:
+        rows = obs.index[(obs["DVID"] == a).to_numpy()].to_numpy()
+        times = obs["TIME"].to_numpy(float)[rows]
+        for sid, pos in pd.Series(rows).groupby(obs["ID"].to_numpy()[rows]).indices.items():
+            e = ev_index.get(sid, np.zeros(0, int))
+            ipred[rows[pos]] = cytokine_conc(cyto, a, times[pos], ev_time[e],
+                                             events[f"AMP_{a}"].to_numpy(float)[e])
+    obs["IPRED"] = ipred
+    obs = obs.sort_values(["ID", "TIME", "_ORDER"], kind="stable").reset_index(drop=True)
+    obs["ROWKEY"] = np.arange(len(obs))
+    return obs[["ROWKEY", "ID", "TIME", "NOMTIME", "CYCLE", "DVID", "SAMPLE", "IPRED"]]
+
+
+def _measure(obs, rng, res, cyto, blq_dv, limits) -> pd.DataFrame:
+    """Assay error, then censoring against the LLOQ of each analyte."""
+    is_pk = (obs["DVID"] == "BLIN").to_numpy()
+    prop = np.where(is_pk, res["prop"], cyto.residual_prop)
+    add = np.where(is_pk, res["add"], cyto.residual_add)
+    e = rng.standard_normal((len(obs), 2))
+    ipred = obs["IPRED"].to_numpy()
+    measured = ipred * (1.0 + prop * e[:, 0]) + add * e[:, 1]
+    lloq = obs["DVID"].map({k: v[0] for k, v in limits.items()}).to_numpy(float)
+    lod = obs["DVID"].map({k: v[1] for k, v in limits.items()}).to_numpy(float)
+    cens = measured < lloq
+    # reported values are rounded to 0.01 pg/mL; a value >= LLOQ stays >= LLOQ when rounded
+    reported = np.round(measured, 2)
+    if blq_dv == "lloq":
+        dv = np.where(cens, lloq, reported)
+    else:
+        dv = np.where(cens, np.where(measured >= lod, np.minimum(reported, lloq), 0.0), reported)
+    return obs.assign(MEASURED=measured, DV=dv, LLOQ=lloq, LOD=lod, CENS=cens.astype(int))
+
+
+def _assemble(doses, obs, pop, study) -> pd.DataFrame:
+    d = doses.assign(DVID=pd.NA, LLOQ=np.nan, LOD=np.nan, CENS=0, NOMTIME=doses["TIME"],
+                     _K=0, _ORDER=0)
+    o = obs.assign(EVID=0, AMT=0.0, RATE=0.0, MDV=0, _K=1, _ORDER=obs["ROWKEY"])
+    frame = pd.concat([d, o], ignore_index=True)
+    frame = frame.sort_values(["ID", "TIME", "_K", "_ORDER"], kind="stable")
+    frame = frame.merge(pop[["ID", *_COVARIATES]], on="ID", how="left", sort=False)
+    frame["STUDY"] = study
+    frame["DVID"] = frame["DVID"].astype("string")
+    for col in ("EVID", "MDV", "CENS", "CYCLE"):
+        frame[col] = frame[col].astype(int)
+    return frame[list(DATA_COLUMNS)].reset_index(drop=True)
+
+
+def _truth(pop, arm, params, interrupted, int_start, int_hours, washout, rates, etas):
+    first = rates[rates["RATE"] > 0].groupby("ID", sort=False)["RATE"].first()
+    truth = pop.assign(ARM=arm).join(params.drop(columns="ID"))
+    truth["INT_START"] = np.where(interrupted, int_start, np.nan)
+    truth["INT_HOURS"] = np.where(interrupted, int_hours, np.nan)
+    truth["WASHOUT"] = washout
+    truth["RATE_FIRST"] = first.reindex(truth["ID"]).to_numpy()
+    truth["CSS_FIRST"] = css_from_rate(truth["RATE_FIRST"].to_numpy(), truth["CL"].to_numpy())
+    for a, e in etas.items():
+        truth[f"ETA_{a}"] = e
+    return truth

@@ -1,0 +1,46 @@
+"""Dosing regimens for continuous-infusion blinatumomab.
+
+Declarative regimens (:class:`Regimen`, :class:`WeightBasedRegimen`), the
+label presets (:data:`PRESETS`, :func:`get_preset`), contract dose records
+(:func:`dose_records`) and piecewise-constant rate tables (:func:`rate_table`,
+:func:`rate_at`). See docs/dosing.md.
+"""
+
+from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rate
+from blinapk.dosing.presets import PRESETS, get_preset
+from blinapk.dosing.rates import bolus_table, rate_at, rate_table
+from blinapk.dosing.records import DOSE_COLUMNS, dose_records
+from blinapk.dosing.regimen import (
+    DOSE_UNITS,
+    LABEL_BAG_HOURS,
+    CycleSpec,
+    Interruption,
+    Regimen,
+    Step,
+    WeightBasedRegimen,
+    regimen_from_dict,
+    with_n_cycles,
+)
+
+__all__ = [
+    "ADULT_WEIGHT_KG",
+    "DOSE_COLUMNS",
+    "DOSE_UNITS",
+    "LABEL_BAG_HOURS",
+    "PRESETS",
+    "CycleSpec",
+    "Interruption",
+    "Regimen",
+    "Step",
+    "WeightBasedRegimen",
+    "bolus_table",
+    "choose_arm",
+    "daily_dose",
+    "dose_rate",
+    "dose_records",
+    "get_preset",
+    "rate_at",
+    "rate_table",
+    "regimen_from_dict",
+    "with_n_cycles",
+]

@@ -1,0 +1,400 @@
+r"""Build the PyMC population-PK model (:func:`build_model`).
+
+Model, for subject :math:`i`, observation :math:`j` and structural parameter
+:math:`P` (CL, V, and Q, V2 for 2-cmt):
+
+.. math::
+
+    \log P_{ij} = \log TV_P + \sum_c f_c(x_{c,ij}) + \eta_{P,i},
+    \qquad \eta_{P,i} \sim N(0, \omega_P^2)
+
+with covariate terms :math:`f_c` (power :math:`\beta \log(x/ref)`,
+exponential :math:`\beta (x - ref)`, linear :math:`\log(1 + \beta (x - ref))`,
+categorical :math:`\beta_{level}`), :math:`\eta` absent for parameters without
+BSV, and (``correlation=True``) :math:`\eta_i \sim MvN(0, \Omega)` with an LKJ
+prior on the correlation. Predictions come from :func:`blinapk.pk.predict_conc`
+(the same closed forms used for simulation) and enter the residual model of
+:mod:`blinapk.poppk.likelihood`.
+
+Time-varying covariates: the value in force at each observation (the last
+value at or before it) sets that observation's parameters, and the
+concentration is computed *as if that value had held over the whole dose
+history* (``per_observation=True`` of :func:`blinapk.pk.predict_conc`). This
+is exact for covariates constant within a subject and a good approximation
+when a covariate changes slowly relative to the drug's half-life (about 2 h
+for blinatumomab: after a change, the approximation error decays within a
+few hours). The random effects are defined at each subject's *baseline*
+(first) covariate values.
+
+Variable names (the posterior's vocabulary): ``log_<P>`` (log typical
+value), ``omega_<P>``, ``beta_<P>_<COV>``, ``sigma_prop`` / ``sigma_add``,
+``phi_<P>`` (centered) or ``z_<P>`` (non-centered) per subject (``phi`` /
+``z`` with dims ``(subject, eta_param)`` and ``chol_eta``, ``corr_eta`` with
+correlation); deterministics ``typical`` (param), ``indiv`` (subject, param;
+at baseline covariates) and ``eta`` (subject, eta_param); the observed
+variable ``obs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from blinapk.cards import ModelCard, load_card
+from blinapk.data import Dataset
+from blinapk.errors import ModelSpecError
+from blinapk.pk import predict_conc
+from blinapk.poppk.design import (
+    PopPKData,
+    covariate_spread,
+    prepare_data,
+    resolve_references,
+)
+from blinapk.poppk.init import InitialValues, initial_values
+from blinapk.poppk.likelihood import add_observations
+from blinapk.poppk.parameterisation import ParamChoice, choose_parameterisation
+from blinapk.poppk.priors import PriorConfig, resolve_priors
+from blinapk.poppk.spec import CovariateSpec, PopPKSpec
+
+__all__ = ["BuildInfo", "build_model", "model_info", "sample_prior_predictive"]
+
+#: Floor of ``1 + beta (x - ref)`` in the linear covariate form (keeps log finite).
+LINEAR_FLOOR = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class BuildInfo:
+    """What :func:`build_model` decided, attached to the model as ``model.blinapk_info``.
+
+    Attributes
+    ----------
+    spec : PopPKSpec
+        The spec with every covariate reference resolved.
+    priors : PriorConfig
+        The complete priors used.
+    card_name : str
+        Name of the model card ("" when none).
+    data : PopPKData
+        Prepared arrays and the row ledger.
+    parameterisation : Mapping[str, ParamChoice]
+        Centered / non-centered choice of each BSV parameter, with its evidence.
+    init : InitialValues
+        Starting values.
+    initvals : Mapping[str, Any]
+        Starting values by model variable name (constrained space).
+    levels : Mapping[str, tuple]
+        Non-reference levels of each categorical effect.
+    """
+
+    spec: PopPKSpec
+    priors: PriorConfig
+    card_name: str
+    data: PopPKData = field(repr=False)
+    parameterisation: Mapping[str, ParamChoice]
+    init: InitialValues = field(repr=False)
+    initvals: Mapping[str, Any] = field(repr=False)
+    levels: Mapping[str, tuple]
+
+    @property
+    def chosen(self) -> dict[str, str]:
+        """Parameter -> ``centered`` / ``noncentered``."""
+        return {p: c.chosen for p, c in self.parameterisation.items()}
+
+
+def model_info(model: Any) -> BuildInfo:
+    """The :class:`BuildInfo` of a model made by :func:`build_model`."""
+    info = getattr(model, "blinapk_info", None)
+    if not isinstance(info, BuildInfo):
+        raise ModelSpecError("model: not built by blinapk.poppk.build_model")
+    return info
+
+
+def _resolve_card(card: str | ModelCard | None) -> ModelCard | None:
+    if card is None or isinstance(card, ModelCard):
+        return card
+    return load_card(card)
+
+
+def _effect_values(c: CovariateSpec, x: np.ndarray, levels: tuple) -> np.ndarray:
+    """Numeric design of an effect: log(x/ref), x-ref, or a one-hot matrix."""
+    if c.form == "categorical":
+        lv = np.asarray(x, dtype=object).astype(str)
+        return np.stack([(lv == level).astype(float) for level in levels], axis=1)
+    xs = np.asarray(x, dtype=float)
+    if c.form == "power":
+        return np.log(xs / float(c.reference))  # type: ignore[arg-type]
+    return xs - float(c.reference)  # type: ignore[arg-type]
+
+
+def _effect(c: CovariateSpec, beta: Any, design: np.ndarray, xp: Any) -> Any:
+    """Log-scale contribution of one covariate effect."""
+    if c.form == "categorical":
+        return xp.dot(design, beta)
+    if c.form == "linear":
+        return xp.log(xp.maximum(1.0 + beta * design, LINEAR_FLOOR))
+    return beta * design
+
+
+def _levels(data: PopPKData, spec: PopPKSpec) -> dict[str, tuple]:
+    out = {}
+    for c in spec.covariates:
+        if c.form == "categorical":
+            seen = np.concatenate([data.cov_subject[c.covariate], data.cov_obs[c.covariate]])
+            lv = sorted(set(np.asarray(seen, dtype=object).astype(str).tolist()))
+            out[c.name] = tuple(level for level in lv if level != str(c.reference))
+            if not out[c.name]:
+                raise ModelSpecError(
+                    f"covariates[{c.param}~{c.covariate}]: every subject is at the reference "
+                    f"level {c.reference!r}; the effect is not estimable"
+                )
+    return out
+
+
+def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
+              choices: Mapping[str, ParamChoice], levels: Mapping[str, tuple]
+              ) -> dict[str, Any]:
+    """Starting values by variable name (numpy)."""
+    iv: dict[str, Any] = {f"log_{p}": np.log(info_init.typical[p]) for p in spec.params}
+    mu = {p: np.full(data.n_subjects, np.log(info_init.typical[p])) for p in spec.params}
+    for c in spec.covariates:
+        if c.form == "categorical":
+            iv[f"beta_{c.name}"] = np.zeros(len(levels[c.name]))
+            continue
+        b = info_init.beta[c.name]
+        iv[f"beta_{c.name}"] = b
+        mu[c.param] = mu[c.param] + _effect(c, b, _effect_values(
+            c, data.cov_subject[c.covariate], ()), np)
+    if spec.residual != "additive":
+        iv["sigma_prop"] = info_init.sigma_prop
+    if spec.residual != "proportional":
+        iv["sigma_add"] = info_init.sigma_add
+    start_phi = {}
+    for p in spec.bsv:
+        phi = mu[p].copy()
+        if p == "CL":
+            own = np.log(info_init.subject_cl)
+            phi = np.where(np.isfinite(own), own, phi)
+        start_phi[p] = phi
+    if spec.correlation:
+        block = choices[spec.bsv[0]].chosen if spec.bsv else "noncentered"
+        if block == "centered":
+            iv["phi"] = np.stack([start_phi[p] for p in spec.bsv], axis=1)
+        else:
+            iv["z"] = np.zeros((data.n_subjects, len(spec.bsv)))
+    else:
+        for p in spec.bsv:
+            iv[f"omega_{p}"] = info_init.omega[p]
+            if choices[p].chosen == "centered":
+                iv[f"phi_{p}"] = start_phi[p]
+            else:
+                iv[f"z_{p}"] = np.zeros(data.n_subjects)
+    return iv
+
+
+def _omega_block(priors: PriorConfig, bsv: tuple[str, ...]) -> Any:
+    """Shared-family vector distribution of the omegas for LKJCholeskyCov."""
+    import pymc as pm
+
+    fams = {priors[f"omega_{p}"].dist for p in bsv}
+    if len(fams) != 1:
+        raise ModelSpecError(
+            f"omega_{bsv[0]}: with correlation=True every omega prior must use one family "
+            f"(got {sorted(fams)})"
+        )
+    fam = fams.pop()
+    names = [n for n, _ in priors[f"omega_{bsv[0]}"].params]
+    kwargs = {n: np.array([priors[f"omega_{p}"].kwargs[n] for p in bsv]) for n in names}
+    return getattr(pm, fam).dist(**kwargs, shape=len(bsv))
+
+
+def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
+              choices: Mapping[str, ParamChoice], levels: Mapping[str, tuple],
+              iv: Mapping[str, Any]) -> Any:
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    n_sub = data.n_subjects
+    coords: dict[str, Any] = {"subject": list(data.subjects), "obs": data.obs_row.tolist(),
+                              "param": list(spec.params)}
+    if spec.bsv:
+        coords["eta_param"] = list(spec.bsv)
+    for c in spec.covariates:
+        if c.form == "categorical":
+            coords[f"level_{c.name}"] = list(levels[c.name])
+    if spec.correlation:
+        coords["eta_param_bis"] = list(spec.bsv)
+
+    with pm.Model(coords=coords) as model:
+        pm.Data("time", data.time, dims="obs")
+        pm.Data("subject_index", data.subject_index, dims="obs")
+        pm.Data("lloq", data.lloq, dims="obs")
+        pm.Data("cens", data.cens.astype(np.int64), dims="obs")
+        pm.Data("rate", data.rate, dims="obs")
+
+        log_tv = {p: priors[f"log_{p}"].create(f"log_{p}", initval=iv[f"log_{p}"])
+                  for p in spec.params}
+        mu = {p: log_tv[p] + pt.zeros(n_sub) for p in spec.params}
+        tv_shift: dict[str, Any] = {}
+        for c in spec.covariates:
+            dims = f"level_{c.name}" if c.form == "categorical" else None
+            beta = priors[f"beta_{c.name}"].create(f"beta_{c.name}", dims=dims,
+                                                   initval=iv[f"beta_{c.name}"])
+            lv = levels.get(c.name, ())
+            base = _effect(c, beta, _effect_values(c, data.cov_subject[c.covariate], lv), pt)
+            mu[c.param] = mu[c.param] + base
+            if c.covariate in data.time_varying:
+                now = _effect(c, beta, _effect_values(c, data.cov_obs[c.covariate], lv), pt)
+                shift = now - base[data.subject_index]
+                tv_shift[c.param] = tv_shift.get(c.param, 0.0) + shift
+
+        log_ind = dict(mu)
+        etas = {}
+        if spec.correlation:
+            k = len(spec.bsv)
+            chol, corr, stds = pm.LKJCholeskyCov(
+                "chol_eta", n=k, eta=priors["lkj_eta"].kwargs["eta"],
+                sd_dist=_omega_block(priors, spec.bsv), compute_corr=True)
+            for j, p in enumerate(spec.bsv):
+                pm.Deterministic(f"omega_{p}", stds[j])
+            pm.Deterministic("corr_eta", corr, dims=("eta_param", "eta_param_bis"))
+            mu_block = pt.stack([mu[p] for p in spec.bsv], axis=1)
+            if choices[spec.bsv[0]].chosen == "centered":
+                phi = pm.MvNormal("phi", mu=mu_block, chol=chol, dims=("subject", "eta_param"),
+                                  initval=iv["phi"])
+                eta_block = phi - mu_block
+            else:
+                z = pm.Normal("z", 0.0, 1.0, dims=("subject", "eta_param"))
+                eta_block = pt.dot(z, chol.T)
+            for j, p in enumerate(spec.bsv):
+                etas[p] = eta_block[:, j]
+                log_ind[p] = mu[p] + etas[p]
+        else:
+            for p in spec.bsv:
+                omega = priors[f"omega_{p}"].create(f"omega_{p}", initval=iv[f"omega_{p}"])
+                if choices[p].chosen == "centered":
+                    phi = pm.Normal(f"phi_{p}", mu=mu[p], sigma=omega, dims="subject",
+                                    initval=iv[f"phi_{p}"])
+                    etas[p] = phi - mu[p]
+                    log_ind[p] = phi
+                else:
+                    z = pm.Normal(f"z_{p}", 0.0, 1.0, dims="subject")
+                    etas[p] = omega * z
+                    log_ind[p] = mu[p] + etas[p]
+
+        pm.Deterministic("typical", pt.stack([pt.exp(log_tv[p]) for p in spec.params]),
+                         dims="param")
+        pm.Deterministic("indiv", pt.stack([pt.exp(log_ind[p]) for p in spec.params], axis=1),
+                         dims=("subject", "param"))
+        if spec.bsv:
+            pm.Deterministic("eta", pt.stack([etas[p] for p in spec.bsv], axis=1),
+                             dims=("subject", "eta_param"))
+
+        if tv_shift:
+            params = {p: pt.exp(log_ind[p][data.subject_index] + tv_shift.get(p, 0.0))
+                      for p in spec.params}
+            pred = predict_conc(data.time, np.arange(data.n_obs), data.doses_per_observation(),
+                                params, model=spec.structure, xp=pt, method="dense",
+                                per_observation=True)
+        else:
+            params = {p: pt.exp(log_ind[p]) for p in spec.params}
+            pred = predict_conc(data.time, data.subject_index, data.doses, params,
+                                model=spec.structure, xp=pt, method="dense")
+        sigma_prop = sigma_add = None
+        if spec.residual != "additive":
+            sigma_prop = priors["sigma_prop"].create("sigma_prop", initval=iv["sigma_prop"])
+        if spec.residual != "proportional":
+            sigma_add = priors["sigma_add"].create("sigma_add", initval=iv["sigma_add"])
+        add_observations(pred, data, spec.residual, sigma_prop, sigma_add)
+    return model
+
+
+def build_model(dataset: Dataset, spec: PopPKSpec | None = None, *,
+                priors: PriorConfig | Mapping[str, Any] | None = None,
+                card: str | ModelCard | None = None) -> Any:
+    """Build the Bayesian population-PK model of ``dataset``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`blinapk.data.read_dataset` (never modified).
+    spec : PopPKSpec, optional
+        Model specification. Default: the card's structure, covariates and
+        BSV when ``card`` is given, else ``PopPKSpec()`` (1-cmt, no
+        covariates, BSV on CL and V, proportional error, M3).
+    priors : PriorConfig or mapping, optional
+        Prior overrides (keys of :mod:`blinapk.poppk.priors`); the rest are
+        the defaults or, with ``card``, centred on the card.
+    card : str or ModelCard, optional
+        Literature model card for informative priors and starting values.
+
+    Returns
+    -------
+    pymc.Model
+        With coords ``subject``, ``obs`` (dataset ROW numbers), ``param`` and
+        ``eta_param``; ``model.blinapk_info`` holds the :class:`BuildInfo`
+        (resolved spec, priors, chosen parameterisation, row ledger).
+
+    Raises
+    ------
+    ModelSpecError
+        Invalid spec or priors, or no usable observation.
+    DataValidationError
+        Covariates missing or invalid.
+
+    Examples
+    --------
+    >>> from blinapk.datasets import load_example
+    >>> model = build_model(load_example())
+    >>> model_info(model).chosen  # doctest: +SKIP
+    {'CL': 'centered', 'V': 'noncentered'}
+    """
+    card_obj = _resolve_card(card)
+    if spec is None:
+        spec = PopPKSpec.from_card(card_obj) if card_obj is not None else PopPKSpec()
+    elif not isinstance(spec, PopPKSpec):
+        spec = PopPKSpec.from_dict(spec)
+    data = prepare_data(dataset, spec)
+    refs = resolve_references(data, spec)
+    spec = spec.with_references(refs)
+    cfg = resolve_priors(spec, priors, card_obj, covariate_spread(data, spec, refs))
+    init = initial_values(data, spec, cfg, card_obj)
+    choices = choose_parameterisation(
+        data, spec, init.typical, init.omega,
+        init.sigma_prop or 0.3, init.sigma_add or 10.0)
+    levels = _levels(data, spec)
+    iv = _initvals(init, data, spec, choices, levels)
+    model = _assemble(data, spec, cfg, choices, levels, iv)
+    model.blinapk_info = BuildInfo(spec, cfg, card_obj.name if card_obj else "", data, choices,
+                                   init, iv, levels)
+    return model
+
+
+def sample_prior_predictive(dataset: Dataset, spec: PopPKSpec | None = None, *,
+                            priors: PriorConfig | Mapping[str, Any] | None = None,
+                            card: str | ModelCard | None = None, draws: int = 500,
+                            seed: int | None = None) -> Any:
+    """Draw from the prior and the prior predictive of the model.
+
+    Parameters
+    ----------
+    dataset, spec, priors, card
+        As :func:`build_model`.
+    draws : int, default 500
+        Number of draws.
+    seed : int, optional
+        Random seed (same seed, same draws).
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``prior``, ``prior_predictive``, ``observed_data``,
+        ``constant_data``.
+    """
+    import pymc as pm
+
+    model = build_model(dataset, spec, priors=priors, card=card)
+    with model:
+        return pm.sample_prior_predictive(draws=draws, random_seed=seed)

@@ -1,0 +1,94 @@
+"""Per-protocol sampling schedule: nominal times, jitter rules, blood draws shared by assays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from blinapk.datasets.sampling import PROTOCOL, sampling_schedule
+
+# adult label regimen, 2 cycles: 9 ug/day days 1-7, 28 ug/day days 8-28, 2 weeks off, cycle 2
+EVENTS = [0.0, 168.0, 1008.0]
+LABELS = ["C1.start", "C1.step", "C2.start"]
+CHANGES = [0.0, 168.0, 672.0, 1008.0, 1680.0]
+STARTS = [0.0, 1008.0]
+
+
+def schedule(seed=0, **kw):
+    return sampling_schedule(EVENTS, LABELS, CHANGES, STARTS, np.random.default_rng(seed), **kw)
+
+
+def test_nominal_times_follow_the_protocol():
+    s = schedule(washout_after=672.0)
+    pk = set(s.loc[s["BLIN"], "NOMTIME"])
+    expected_pk = {0.0, 48.0, 216.0, 1056.0}  # predose, 48 h after start / step / cycle 2 start
+    expected_pk |= {c + (d - 1) * 24.0 for c in STARTS for d in (8, 15, 22, 29)}
+    expected_pk |= {673.0, 674.0, 676.0, 680.0}  # wash-out 1, 2, 4, 8 h after end of cycle 1
+    assert pk == expected_pk
+    cyto = set(s.loc[s["CYTO"], "NOMTIME"])
+    assert cyto == {e + h for e in EVENTS for h in (0.0, 2.0, 6.0, 24.0, 48.0)}
+    # one draw per nominal time; the 48 h PK and cytokine samples share it
+    assert s["NOMTIME"].is_unique
+    row = s[s["NOMTIME"] == 216.0].iloc[0]
+    assert row["BLIN"] and row["CYTO"] and row["SAMPLE"] == "C1.step+48h"
+
+
+def test_jitter_rules():
+    s = schedule(seed=3, washout_after=672.0)
+    assert s.loc[s["NOMTIME"] == 0.0, "TIME"].item() == 0.0  # predose exactly at 0
+    for _, r in s.iterrows():
+        if r["NOMTIME"] in (168.0, 672.0, 1008.0):
+            # at a rate change (step, end of infusion, cycle start): drawn before it
+            assert r["NOMTIME"] - 1.0 <= r["TIME"] < r["NOMTIME"]
+        elif r["NOMTIME"] > 0:
+            offset = min(h for h in (1, 2, 4, 6, 8, 24, 48, np.inf)
+                         if any(np.isclose(r["NOMTIME"], e + h) for e in [*EVENTS, 672.0])
+                         or h == np.inf)
+            width = min(PROTOCOL["jitter_h"], PROTOCOL["jitter_fraction"] * offset)
+            assert abs(r["TIME"] - r["NOMTIME"]) <= width + 0.005
+    assert (np.diff(s["TIME"]) >= 0).all()
+
+
+def test_cycle_by_nominal_time():
+    s = schedule()
+    # the cycle-2 pre-start cytokine draw is taken just before 1008 h but belongs to cycle 2
+    row = s[s["NOMTIME"] == 1008.0].iloc[0]
+    assert row["TIME"] < 1008.0 and row["CYCLE"] == 2
+    assert (s.loc[s["NOMTIME"] < 1008.0, "CYCLE"] == 1).all()
+
+
+def test_no_cytokines_no_washout():
+    s = schedule(cytokines=False)
+    assert not s["CYTO"].any()
+    assert not s["SAMPLE"].str.contains("washout").any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), pause=st.floats(24.0, 240.0), length=st.floats(12.0, 72.0))
+def test_schedule_properties_with_an_interruption(seed, pause, length):
+    events = [0.0, pause + length, 168.0 if 168.0 < pause else pause + length + 168.0]
+    events = sorted(set(events))
+    changes = sorted({0.0, pause, pause + length, *events, 672.0})
+    labels = [f"E{k}" for k in range(len(events))]
+    s = sampling_schedule(events, labels, changes, [0.0], np.random.default_rng(seed))
+    assert s["NOMTIME"].is_unique
+    assert (s["TIME"] >= 0).all()
+    assert (s["TIME"] - s["NOMTIME"]).abs().max() <= 1.0 + 1e-9
+    assert (np.diff(s["TIME"]) >= 0).all()
+    for e in events:  # every event gets its 48 h PK sample and 0-48 h cytokine draws
+        assert np.isclose(s.loc[s["BLIN"], "NOMTIME"], e + 48.0).any()
+        for h in (0.0, 2.0, 6.0, 24.0, 48.0):
+            assert np.isclose(s.loc[s["CYTO"], "NOMTIME"], e + h).any()
+
+
+def test_reproducible():
+    assert schedule(seed=9).equals(schedule(seed=9))
+    assert not schedule(seed=9)["TIME"].equals(schedule(seed=10)["TIME"])
+
+
+@pytest.mark.parametrize("h", PROTOCOL["washout_after_end_h"])
+def test_washout_times(h):
+    s = schedule(washout_after=672.0)
+    assert (s["NOMTIME"] == 672.0 + h).sum() == 1
