@@ -309,9 +309,15 @@ def fit_peer(df: pd.DataFrame, *, draws: int = 1000, tune: int = 1000, chains: i
     samples = mcmc.get_samples(group_by_chain=True)
     jax.block_until_ready(samples)
     t2 = time.perf_counter()
-    idata = az.from_numpyro(mcmc, log_likelihood=False)
+    # az.from_numpyro re-traces the model eagerly (seconds at N = 200, and it
+    # trips over prior draws in float32); the samples are all we need.
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    steps = np.asarray(extra["num_steps"])
+    idata = az.from_dict(
+        posterior={k: np.asarray(v) for k, v in samples.items()},
+        sample_stats={"diverging": np.asarray(extra["diverging"]), "n_steps": steps},
+    )
     t3 = time.perf_counter()
-    steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
     info = {
         "prep_s": t1 - t0,
         "mcmc_s": t2 - t1,

@@ -79,10 +79,10 @@ _VOLUME_ALIASES = {"ml": "mL", "l": "L"}
 _KEYS = ("amt", "rate", "dv", "time")
 
 
-def _split(unit: str, what: str) -> tuple[str, str]:
+def _split(unit: str) -> tuple[str, str]:
     parts = [p.strip() for p in unit.split("/")]
     if len(parts) != 2 or not all(parts):
-        raise UnitError(f"{what} unit {unit!r} must look like 'x/y'")
+        raise KeyError(unit)  # reported as an unknown unit with the known ones
     return parts[0], parts[1]
 
 
@@ -116,10 +116,10 @@ def normalise_unit(kind: str, unit: str) -> str:
         if kind == "time":
             return _TIME_ALIASES[text]
         if kind == "rate":
-            amount, per = _split(text, "RATE")
+            amount, per = _split(text)
             return f"{_AMOUNT_ALIASES[amount]}/{_TIME_ALIASES[per]}"
         if kind == "dv":
-            mass, volume = _split(text, "DV")
+            mass, volume = _split(text)
             canonical = f"{_AMOUNT_ALIASES.get(mass, mass)}/{_VOLUME_ALIASES.get(volume, volume)}"
             if canonical in CONC_UNITS:
                 return canonical

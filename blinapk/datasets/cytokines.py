@@ -230,7 +230,7 @@ def event_amplitudes(model: CytokineModel, events: Mapping[str, np.ndarray],
 
 def cytokine_conc(model: CytokineModel, analyte: str, times: Any, event_times: Any,
                   amplitudes: Any) -> np.ndarray:
-    """True (noise-free) concentration of one analyte for one subject.
+    """Return the true (noise-free) concentration of one analyte for one subject.
 
     Parameters
     ----------

@@ -51,7 +51,7 @@ def sampling_schedule(
     cytokines: bool = True,
     protocol: Mapping[str, Any] = PROTOCOL,
 ) -> pd.DataFrame:
-    """Sampling times of one subject.
+    """Return the sampling times of one subject.
 
     Parameters
     ----------

@@ -101,7 +101,7 @@ class SimulatedTrial:
     settings: dict = field(default_factory=dict)
 
     def settings_json(self) -> str:
-        """Settings as canonical JSON (sorted keys, 2-space indent)."""
+        """Return the settings as canonical JSON (sorted keys, 2-space indent)."""
         return json.dumps(self.settings, indent=2, sort_keys=True) + "\n"
 
 

@@ -126,7 +126,7 @@ def intervals_from_frame(frame: pd.DataFrame, *, group_columns: Sequence[str] | 
 
     Examples
     --------
-    >>> df = pd.DataFrame({"start": [0, 0], "end": [24, np.inf],
+    >>> df = pd.DataFrame({"start": [0, 0], "end": [24, math.inf],
     ...                    "cmax": [True, True], "half_life": [False, True]})
     >>> [i.parameters for i in intervals_from_frame(df)]
     [('cmax',), ('cmax', 'half_life')]

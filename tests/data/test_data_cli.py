@@ -2,7 +2,20 @@
 
 from pathlib import Path
 
-from blinapk.cli import main
+import pandas as pd
+import pytest
+
+from blinapk import cli
+
+
+@pytest.fixture(autouse=True)
+def _only_validate(monkeypatch):
+    # the other subcommands belong to other subpackages; dispatch through the real cli.main
+    monkeypatch.setattr(cli, "COMMANDS", ("validate",))
+
+
+def main(argv):
+    return cli.main(argv)
 
 
 def test_validate_valid_file(tmp_path: Path, frame, capsys):
@@ -18,7 +31,7 @@ def test_validate_valid_file(tmp_path: Path, frame, capsys):
 
 def test_validate_reports_doses_without_observations(tmp_path: Path, frame, capsys):
     p = tmp_path / "sim.csv"
-    frame.iloc[[0, 3]].assign(ID=7).pipe(lambda d: d._append(frame)).to_csv(p, index=False)
+    frame.iloc[[0, 3]].assign(ID=7).pipe(lambda d: pd.concat([d, frame], ignore_index=True)).to_csv(p, index=False)
     assert main(["validate", str(p)]) == 0
     assert "doses but no observations (1): 7" in capsys.readouterr().out
 

@@ -155,7 +155,7 @@ def test_interrupted_subjects_pause_and_restart(trial):
 def test_protocol_sample_times(trial):
     o = trial.observations
     blin = o[o["DVID"] == "BLIN"]
-    for sid, g in blin.groupby("ID"):
+    for _, g in blin.groupby("ID"):
         noms = set(g["NOMTIME"])
         assert {0.0, 48.0} <= noms
         assert {c + (d - 1) * 24.0 for c in (0.0, 1008.0) for d in (8, 15, 22, 29)} <= noms
