@@ -277,7 +277,7 @@ class ModelCard:
 
     def individual_parameters(
         self,
-        covariates: pd.DataFrame | None = None,
+        covariates_frame: pd.DataFrame | None = None,
         rng: np.random.Generator | None = None,
         n: int | None = None,
     ) -> pd.DataFrame:
@@ -289,14 +289,14 @@ class ModelCard:
 
         Parameters
         ----------
-        covariates : DataFrame, optional
+        covariates_frame : DataFrame, optional
             One row per subject with the card's covariate columns (names are
             case-insensitive); an ``ID`` column is carried over. Never mutated.
         rng : numpy.random.Generator, optional
             Source of the random effects; without it every ETA is 0.
         n : int, optional
-            Number of subjects at the reference covariates when ``covariates``
-            is None (not allowed together with ``covariates``).
+            Number of subjects at the reference covariates when
+            ``covariates_frame`` is None (not allowed together with it).
 
         Returns
         -------
@@ -310,10 +310,12 @@ class ModelCard:
             A covariate column is missing, non-numeric, NaN or non-positive
             where the form needs it.
         ModelSpecError
-            Neither or both of ``covariates`` and ``n`` given.
+            Neither or both of ``covariates_frame`` and ``n`` given.
         """
+        covariates = covariates_frame
         if (covariates is None) == (n is None):
-            raise ModelSpecError("individual_parameters: pass exactly one of covariates or n")
+            raise ModelSpecError(
+                "individual_parameters: pass exactly one of covariates_frame or n")
         if covariates is None:
             if int(n) < 1:  # type: ignore[arg-type]
                 raise ModelSpecError(f"individual_parameters: n must be >= 1, got {n}")

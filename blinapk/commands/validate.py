@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         ds = read_dataset(args.data, units=units or None, dvids=_parse_dvids(args.dvid))
     f = ds.frame
     print(f"{ds.source}: valid")
-    print(f"  rows: {ds.n_rows}  subjects: {len(ds.subjects)}  dose rows: {int((f.EVID == 1).sum())}")
+    n_dose = int((f["EVID"] == 1).sum())
+    print(f"  rows: {ds.n_rows}  subjects: {len(ds.subjects)}  dose rows: {n_dose}")
     print(f"  declared units: {ds.declared_units}")
     print(f"  internal units: {ds.units}")
     summary = ds.summary()

@@ -52,6 +52,11 @@ class Rule:
         return list(self.check(prepared))
 
 
+def _plain(x):
+    """Python scalar for messages (``7``, not ``np.int64(7)``)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def _rows(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> tuple[int, ...]:
     return tuple(int(r) for r in np.sort(frame["ROW"].to_numpy()[np.asarray(mask, dtype=bool)]))
 
@@ -59,7 +64,9 @@ def _rows(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> tuple[int, ...]:
 def _examples(frame: pd.DataFrame, mask, col: str, source: pd.DataFrame | None = None) -> str:
     src = frame if source is None else source
     sel = src.loc[np.asarray(mask, dtype=bool), ["ROW", col]].sort_values("ROW").head(_SHOW)
-    shown = ", ".join(f"row {int(r)}: {v!r}" for r, v in zip(sel["ROW"], sel[col], strict=True))
+    shown = ", ".join(
+        f"row {int(r)}: {_plain(v)!r}" for r, v in zip(sel["ROW"], sel[col], strict=True)
+    )
     return shown + (" ..." if int(np.asarray(mask, dtype=bool).sum()) > _SHOW else "")
 
 
@@ -170,7 +177,7 @@ def _check_time_decreasing(p: Prepared):
     if bad.any():
         sel = np.flatnonzero(bad)[:_SHOW]
         shown = ", ".join(
-            f"row {int(f['ROW'].iat[i])}: ID {f['ID'].iat[i]!r} TIME {f['TIME'].iat[i]:g} "
+            f"row {int(f['ROW'].iat[i])}: ID {_plain(f['ID'].iat[i])!r} TIME {f['TIME'].iat[i]:g} "
             f"after {prev.iat[i]:g}"
             for i in sel
         )
@@ -340,7 +347,7 @@ def _check_obs_without_dose(p: Prepared):
     lonely = has_obs.index[(has_obs & ~has_dose).to_numpy()]
     if len(lonely):
         mask = ids.isin(list(lonely)).to_numpy() & obs.to_numpy()
-        shown = ", ".join(repr(x) for x in list(lonely)[:_SHOW])
+        shown = ", ".join(repr(_plain(x)) for x in list(lonely)[:_SHOW])
         yield Violation(
             "obs_without_dose",
             "ID",

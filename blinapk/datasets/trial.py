@@ -77,9 +77,10 @@ class SimulatedTrial:
     data : pandas.DataFrame
         The dataset in the contract format (columns :data:`DATA_COLUMNS`).
     truth : pandas.DataFrame
-        One row per subject: ``ID``, group, regimen arm, covariates (incl.
-        ``HEIGHT``, ``SCR``), ``TV_CL, ETA_CL, CL, TV_V, ETA_V, V``, the CRS
-        interruption (``INT_START``, ``INT_HOURS``; NaN when none), ``WASHOUT``,
+        One row per subject: ``ID``, ``GROUP``, regimen ``ARM`` and ``REGIMEN``
+        (preset name), covariates (incl. ``HEIGHT``, ``SCR``), ``TV_CL, ETA_CL,
+        CL, TV_V, ETA_V, V``, the CRS interruption (``INT_START``,
+        ``INT_HOURS``; NaN when none), ``WASHOUT``,
         ``CSS_FIRST`` (Css at the first dose level, 1000 R0 / CL) and the
         cytokine random effects ``ETA_<analyte>``.
     observations : pandas.DataFrame
@@ -230,6 +231,7 @@ def simulate_trial(
                                             for a in cyto.analytes})
     data = _assemble(doses, obs, pop, study)
     truth = _truth(pop, arm, params, interrupted, int_start, int_hours, washout, rates, etas)
+    truth.insert(truth.columns.get_loc("ARM") + 1, "REGIMEN", [arms[a].name for a in arm])
     settings = {
         "blinapk_version": __version__, "numpy_version": np.__version__,
         "n": int(n), "seed": int(seed), "study": study, "card": model.name,

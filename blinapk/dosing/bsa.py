@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from blinapk.dosing.regimen import HOURS_PER_DAY, Step, _check_unit
+from blinapk.dosing._spec import HOURS_PER_DAY, _check_unit
+from blinapk.dosing.step import Step
 
 __all__ = ["ADULT_WEIGHT_KG", "choose_arm", "daily_dose", "dose_rate"]
 

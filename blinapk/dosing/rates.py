@@ -21,9 +21,9 @@ from blinapk.errors import DataValidationError, DataWarning, Violation
 
 __all__ = ["bolus_table", "rate_at", "rate_table"]
 
-# Boundary times are rounded to this many decimals of an hour (3.6 us), so a
-# record ending at TIME + AMT/RATE meets the next one despite float noise.
-_TIME_DECIMALS = 9
+# Event times closer than this (h, 0.36 ms) are one boundary: a record ending
+# at TIME + AMT/RATE meets the next one despite float noise.
+_TIME_TOL = 1e-7
 _CARRIED = ("CYCLE", "DOSE_LEVEL")
 
 
@@ -107,7 +107,7 @@ def _sequential(code: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> dict[str, A
     g = slot[gap] + 1
     start[g], end[g], seg_code[g] = t1[:-1][gap[:-1]], t0[1:][gap[:-1]], code[:-1][gap[:-1]]
     cyc = owner[_ffill_index(owner >= 0)]  # a gap belongs to the record before it
-    keep = end > start  # drop records shorter than the time resolution
+    keep = end - start > _TIME_TOL  # drop records shorter than the time resolution
     return {
         "code": seg_code[keep],
         "start": start[keep],
@@ -127,6 +127,10 @@ def _sweep(code: np.ndarray, t0: np.ndarray, t1: np.ndarray, rate: np.ndarray) -
     ev_t = np.concatenate([t0, t1])
     o = np.lexsort((ev_t, ev_code))  # stable: starts before ends at tied times
     rec, sign, ev_code, ev_t = rec[o], sign[o], ev_code[o], ev_t[o]
+    # snap clusters of nearly equal times (float noise) to their first member
+    cluster = _group_starts(ev_code)
+    cluster[1:] |= (ev_t[1:] - ev_t[:-1]) > _TIME_TOL
+    ev_t = ev_t[_ffill_index(cluster)]
     # Integer running sums are exact: count of active records, and (when a
     # single record is active) its index. Only overlaps use the float sum.
     count = np.cumsum(sign)
@@ -218,10 +222,14 @@ def rate_table(doses: pd.DataFrame) -> pd.DataFrame:
         return _empty(carried)
     code, uniques = pd.factorize(d["ID"], sort=False)
     rate = d["RATE"].to_numpy()
-    t0 = np.round(d["TIME"].to_numpy(), _TIME_DECIMALS)
-    t1 = np.maximum(np.round(t0 + d["AMT"].to_numpy() / rate, _TIME_DECIMALS), t0)
+    t0 = d["TIME"].to_numpy()
+    t1 = t0 + d["AMT"].to_numpy() / rate
     same = code[1:] == code[:-1]
     in_order = np.all((code[1:] > code[:-1]) | (same & (t0[1:] >= t0[:-1])))
+    if in_order:
+        # a record ending within _TIME_TOL of the next start meets it exactly
+        touch = same & (np.abs(t1[:-1] - t0[1:]) <= _TIME_TOL)
+        t1[:-1][touch] = t0[1:][touch]
     if in_order and not np.any(same & (t1[:-1] > t0[1:])):
         seg = _sequential(code, t0, t1)  # the usual case: sorted, no overlap
     else:

@@ -19,10 +19,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from blinapk.errors import ModelSpecError, UnitError
+from blinapk.dosing._spec import (
+    DOSE_UNITS,
+    HOURS_PER_DAY,
+    _from_dict,
+    _number,
+    _optional_number,
+)
+from blinapk.dosing.interruption import Interruption
+from blinapk.dosing.step import Step, dose_label
+from blinapk.errors import ModelSpecError
 
 __all__ = [
     "DOSE_UNITS",
@@ -39,113 +48,8 @@ __all__ = [
     "with_n_cycles",
 ]
 
-#: Dose units a :class:`Step` accepts.
-DOSE_UNITS: tuple[str, ...] = ("ug/day", "ug/m2/day")
 #: Infusion bag lengths (h) offered by the label (flag U in REFERENCE_VALUES.md).
 LABEL_BAG_HOURS: tuple[float, ...] = (24.0, 48.0, 72.0, 96.0, 168.0)
-HOURS_PER_DAY = 24.0
-
-
-def _number(value: Any, name: str, *, low: float | None = None, strict: bool = True) -> float:
-    """Return ``value`` as a finite float, checking an optional lower bound."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ModelSpecError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise ModelSpecError(f"{name} must be finite, got {value!r}")
-    if low is not None and (out <= low if strict else out < low):
-        relation = ">" if strict else ">="
-        raise ModelSpecError(f"{name} must be {relation} {low:g}, got {value!r}")
-    return out
-
-
-def _optional_number(value: Any, name: str) -> float | None:
-    return None if value is None else _number(value, name, low=0.0)
-
-
-def _check_unit(unit: Any, name: str) -> str:
-    if unit not in DOSE_UNITS:
-        raise UnitError(f"{name} must be one of {DOSE_UNITS}, got {unit!r}")
-    return str(unit)
-
-
-def _from_dict(cls: type, data: Mapping[str, Any], convert: Mapping[str, Any] | None = None):
-    """Build a dataclass from a mapping, rejecting unknown keys."""
-    if not isinstance(data, Mapping):
-        raise ModelSpecError(f"{cls.__name__}.from_dict expects a mapping, got {type(data)}")
-    known = {f.name for f in fields(cls)}
-    extra = set(data) - known - {"kind"}
-    if extra:
-        raise ModelSpecError(
-            f"unknown {cls.__name__} key(s): {sorted(extra)}; known: {sorted(known)}"
-        )
-    kwargs = {k: v for k, v in data.items() if k in known}
-    for key, fn in (convert or {}).items():
-        if key in kwargs:
-            kwargs[key] = fn(kwargs[key])
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # missing required field
-        raise ModelSpecError(f"cannot build {cls.__name__}: {exc}") from None
-
-
-def dose_label(dose: float, unit: str) -> str:
-    """Return the ``DOSE_LEVEL`` label of a prescribed dose, e.g. ``"9 ug/day"``."""
-    return f"{dose:g} {unit}"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One dose level inside a cycle's infusion phase.
-
-    Parameters
-    ----------
-    day : float
-        1-based day of the cycle on which the step starts (day 1 = cycle start).
-        The step lasts until the next step starts or the infusion phase ends.
-    dose : float
-        Prescribed dose, > 0, in ``unit``.
-    unit : {"ug/day", "ug/m2/day"}
-        ``ug/m2/day`` doses are multiplied by the subject's BSA.
-    cap : float, optional
-        Maximum daily dose in ug/day (e.g. 9 or 28 for the paediatric label).
-    """
-
-    day: float
-    dose: float
-    unit: str = "ug/day"
-    cap: float | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "day", _number(self.day, "Step.day", low=1.0, strict=False))
-        object.__setattr__(self, "dose", _number(self.dose, "Step.dose", low=0.0))
-        object.__setattr__(self, "unit", _check_unit(self.unit, "Step.unit"))
-        object.__setattr__(self, "cap", _optional_number(self.cap, "Step.cap"))
-
-    @property
-    def per_m2(self) -> bool:
-        """Whether the dose is scaled by body-surface area."""
-        return self.unit == "ug/m2/day"
-
-    @property
-    def key(self) -> tuple[float, str, float | None]:
-        """``(dose, unit, cap)``: what determines the delivered rate."""
-        return (self.dose, self.unit, self.cap)
-
-    @property
-    def label(self) -> str:
-        """``DOSE_LEVEL`` label, e.g. ``"5 ug/m2/day"``."""
-        return dose_label(self.dose, self.unit)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict."""
-        return {"day": self.day, "dose": self.dose, "unit": self.unit, "cap": self.cap}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Step:
-        """Build from :meth:`to_dict` output."""
-        return _from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -230,103 +134,6 @@ class CycleSpec:
     def from_dict(cls, data: Mapping[str, Any]) -> CycleSpec:
         """Build from :meth:`to_dict` output."""
         return _from_dict(cls, data, {"steps": lambda v: tuple(Step.from_dict(s) for s in v)})
-
-
-@dataclass(frozen=True)
-class Interruption:
-    """A pause of the infusion, optionally followed by a reduced restart dose.
-
-    Parameters
-    ----------
-    start : float
-        Start of the pause, h since the scheduled start of cycle 1.
-    duration : float
-        Length of the pause (h, > 0); the rate is 0 on ``[start, start + duration)``.
-    restart_dose : float, optional
-        Dose given when infusion resumes (e.g. 9 ug/day after grade 3 CRS,
-        flag U). None resumes the scheduled dose.
-    restart_unit : {"ug/day", "ug/m2/day"}
-        Unit of ``restart_dose``.
-    restart_cap : float, optional
-        Cap of ``restart_dose`` in ug/day.
-    restart_days : float, default 7
-        How long the restart dose is held before the schedule resumes (the
-        label escalates back after 7 days). The restart dose only replaces
-        *infusing* time of the cycle in force when the pause ends: off-periods
-        stay off and the next cycle starts at its scheduled dose.
-    reason : str
-        Free text (e.g. ``"CRS grade 3"``).
-
-    Notes
-    -----
-    The schedule is not shifted: the pause removes infusion time from the
-    cycle, it does not extend it (the label's "continue to a total of 28
-    days" rule for pauses <= 7 days is not applied automatically; model it
-    with a custom :class:`CycleSpec` if needed).
-    """
-
-    start: float
-    duration: float
-    restart_dose: float | None = None
-    restart_unit: str = "ug/day"
-    restart_cap: float | None = None
-    restart_days: float = 7.0
-    reason: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "start", _number(self.start, "Interruption.start", low=0.0, strict=False)
-        )
-        object.__setattr__(self, "duration", _number(self.duration, "Interruption.duration", low=0))
-        object.__setattr__(
-            self, "restart_dose", _optional_number(self.restart_dose, "Interruption.restart_dose")
-        )
-        object.__setattr__(
-            self, "restart_unit", _check_unit(self.restart_unit, "Interruption.restart_unit")
-        )
-        object.__setattr__(
-            self, "restart_cap", _optional_number(self.restart_cap, "Interruption.restart_cap")
-        )
-        object.__setattr__(
-            self, "restart_days", _number(self.restart_days, "Interruption.restart_days", low=0)
-        )
-        object.__setattr__(self, "reason", str(self.reason))
-
-    @classmethod
-    def from_days(cls, day: float, duration_days: float, **kwargs: Any) -> Interruption:
-        """Build from a 1-based treatment day (day 1 = first dose) and a length in days."""
-        day = _number(day, "day", low=1.0, strict=False)
-        return cls(
-            start=(day - 1.0) * HOURS_PER_DAY,
-            duration=_number(duration_days, "duration_days", low=0.0) * HOURS_PER_DAY,
-            **kwargs,
-        )
-
-    @property
-    def end(self) -> float:
-        """End of the pause (h)."""
-        return self.start + self.duration
-
-    @property
-    def restart_step(self) -> Step | None:
-        """The restart dose as a :class:`Step` (None when the schedule resumes)."""
-        if self.restart_dose is None:
-            return None
-        return Step(1.0, self.restart_dose, self.restart_unit, self.restart_cap)
-
-    @property
-    def restart_end(self) -> float:
-        """End of the restart window (h)."""
-        return self.end + self.restart_days * HOURS_PER_DAY
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Interruption:
-        """Build from :meth:`to_dict` output."""
-        return _from_dict(cls, data)
 
 
 @dataclass(frozen=True)

@@ -211,8 +211,7 @@ def _omega_block(priors: PriorConfig, bsv: tuple[str, ...]) -> Any:
 
 
 def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
-              choices: Mapping[str, ParamChoice], levels: Mapping[str, tuple],
-              iv: Mapping[str, Any]) -> Any:
+              choices: Mapping[str, ParamChoice], levels: Mapping[str, tuple]) -> Any:
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -234,14 +233,12 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
         pm.Data("cens", data.cens.astype(np.int64), dims="obs")
         pm.Data("rate", data.rate, dims="obs")
 
-        log_tv = {p: priors[f"log_{p}"].create(f"log_{p}", initval=iv[f"log_{p}"])
-                  for p in spec.params}
+        log_tv = {p: priors[f"log_{p}"].create(f"log_{p}") for p in spec.params}
         mu = {p: log_tv[p] + pt.zeros(n_sub) for p in spec.params}
         tv_shift: dict[str, Any] = {}
         for c in spec.covariates:
             dims = f"level_{c.name}" if c.form == "categorical" else None
-            beta = priors[f"beta_{c.name}"].create(f"beta_{c.name}", dims=dims,
-                                                   initval=iv[f"beta_{c.name}"])
+            beta = priors[f"beta_{c.name}"].create(f"beta_{c.name}", dims=dims)
             lv = levels.get(c.name, ())
             base = _effect(c, beta, _effect_values(c, data.cov_subject[c.covariate], lv), pt)
             mu[c.param] = mu[c.param] + base
@@ -262,8 +259,7 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
             pm.Deterministic("corr_eta", corr, dims=("eta_param", "eta_param_bis"))
             mu_block = pt.stack([mu[p] for p in spec.bsv], axis=1)
             if choices[spec.bsv[0]].chosen == "centered":
-                phi = pm.MvNormal("phi", mu=mu_block, chol=chol, dims=("subject", "eta_param"),
-                                  initval=iv["phi"])
+                phi = pm.MvNormal("phi", mu=mu_block, chol=chol, dims=("subject", "eta_param"))
                 eta_block = phi - mu_block
             else:
                 z = pm.Normal("z", 0.0, 1.0, dims=("subject", "eta_param"))
@@ -273,10 +269,9 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
                 log_ind[p] = mu[p] + etas[p]
         else:
             for p in spec.bsv:
-                omega = priors[f"omega_{p}"].create(f"omega_{p}", initval=iv[f"omega_{p}"])
+                omega = priors[f"omega_{p}"].create(f"omega_{p}")
                 if choices[p].chosen == "centered":
-                    phi = pm.Normal(f"phi_{p}", mu=mu[p], sigma=omega, dims="subject",
-                                    initval=iv[f"phi_{p}"])
+                    phi = pm.Normal(f"phi_{p}", mu=mu[p], sigma=omega, dims="subject")
                     etas[p] = phi - mu[p]
                     log_ind[p] = phi
                 else:
@@ -304,9 +299,9 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
                                 model=spec.structure, xp=pt, method="dense")
         sigma_prop = sigma_add = None
         if spec.residual != "additive":
-            sigma_prop = priors["sigma_prop"].create("sigma_prop", initval=iv["sigma_prop"])
+            sigma_prop = priors["sigma_prop"].create("sigma_prop")
         if spec.residual != "proportional":
-            sigma_add = priors["sigma_add"].create("sigma_add", initval=iv["sigma_add"])
+            sigma_add = priors["sigma_add"].create("sigma_add")
         add_observations(pred, data, spec.residual, sigma_prop, sigma_add)
     return model
 
@@ -366,7 +361,7 @@ def build_model(dataset: Dataset, spec: PopPKSpec | None = None, *,
         init.sigma_prop or 0.3, init.sigma_add or 10.0)
     levels = _levels(data, spec)
     iv = _initvals(init, data, spec, choices, levels)
-    model = _assemble(data, spec, cfg, choices, levels, iv)
+    model = _assemble(data, spec, cfg, choices, levels)
     model.blinapk_info = BuildInfo(spec, cfg, card_obj.name if card_obj else "", data, choices,
                                    init, iv, levels)
     return model

@@ -11,10 +11,11 @@ A below-LLOQ row (``CENS == 1``) contributes, with the M3 method of Beal
 (J Pharmacokinet Pharmacodyn 2001;28:481-504), the probability of being
 below the LLOQ under the same residual model:
 :math:`\log \Phi((\log LLOQ - \log f)/\sigma_{prop})` (proportional) or
-:math:`\log \Phi((LLOQ - f)/sd)` (additive, combined). With PyMC this is a
-:class:`pymc.Censored` variable whose lower bound is the LLOQ on censored rows
-and :math:`-\infty` elsewhere, so every observation has one pointwise
-log-likelihood (for LOO) in the single variable ``conc``.
+:math:`\log \Phi((LLOQ - f)/sd)` (additive, combined). Quantified and censored
+rows live in the single observed variable ``conc`` (one pointwise
+log-likelihood per observation, for LOO). The log CDF is computed by
+:func:`log_ndtr` from ``erfc`` alone, so the same graph compiles for the C,
+numba and JAX backends.
 
 Note on LOO: the proportional model's likelihood is on the log scale, so its
 ELPD is not comparable with an additive/combined model's without the Jacobian
@@ -28,7 +29,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PRED_FLOOR", "add_observations", "obs_scale", "residual_sd"]
+__all__ = [
+    "PRED_FLOOR",
+    "add_observations",
+    "censored_normal_logp",
+    "log_ndtr",
+    "obs_scale",
+    "residual_sd",
+]
 
 #: Added to predictions before taking logs (pg/mL): keeps log f finite during
 #: long wash-outs, where f underflows, at no measurable cost elsewhere.
@@ -74,9 +82,90 @@ def obs_scale(values: Any, residual: str, xp: ModuleType = np) -> Any:
     return values
 
 
+def log_ndtr(z: Any, xp: ModuleType = np) -> Any:
+    r"""Log of the standard normal CDF, :math:`\log \Phi(z)`, accurate in the far left tail.
+
+    For :math:`z \ge -8`: :math:`\log(\tfrac12 \operatorname{erfc}(-z/\sqrt2))` (erfc keeps
+    full relative precision there). For :math:`z < -8`: the asymptotic series
+    :math:`-z^2/2 - \log(-z) - \tfrac12\log 2\pi + \log(1 - z^{-2} + 3z^{-4} - 15z^{-6}
+    + 105z^{-8})` (relative error < 1e-6 at -8, smaller beyond; Abramowitz & Stegun
+    26.2.12). Each branch only sees arguments valid for it, so values and
+    gradients stay finite for every finite ``z``. Written with ``erfc`` only,
+    which every backend (C, numba, JAX) implements.
+
+    Parameters
+    ----------
+    z : array
+        Standardised value.
+    xp : module
+        Array namespace (numpy or pytensor.tensor); numpy needs scipy.
+
+    Returns
+    -------
+    array
+        :math:`\log \Phi(z)`.
+
+    Examples
+    --------
+    >>> round(float(log_ndtr(np.array(0.0))), 6)
+    -0.693147
+    """
+    if xp is np:
+        from scipy.special import erfc
+    else:
+        erfc = xp.erfc
+    z_mid = xp.maximum(z, -8.0)
+    mid = xp.log(0.5 * erfc(-z_mid / np.sqrt(2.0)))
+    z_tail = xp.minimum(z, -8.0)
+    r = 1.0 / (z_tail * z_tail)
+    series = 1.0 - r * (1.0 - r * (3.0 - r * (15.0 - 105.0 * r)))
+    tail = -0.5 * z_tail * z_tail - xp.log(-z_tail) - 0.5 * np.log(2.0 * np.pi) + xp.log(series)
+    return xp.where(z < -8.0, tail, mid)
+
+
+def censored_normal_logp(value: Any, mu: Any, sigma: Any, cens: Any, lower: Any,
+                         xp: ModuleType = np) -> Any:
+    r"""Pointwise log-likelihood: normal density, or M3 :math:`\log\Phi((L-\mu)/\sigma)` if censored.
+
+    Parameters
+    ----------
+    value : array
+        Observed values (likelihood scale).
+    mu, sigma : array
+        Mean and SD of the normal on that scale.
+    cens : array of 0/1
+        1 where the observation is below the limit.
+    lower : array
+        The limit (LLOQ on the likelihood scale) on censored rows; any finite
+        number elsewhere.
+    xp : module
+        Array namespace.
+
+    Returns
+    -------
+    array
+        Log-likelihood of each observation.
+    """
+    z_obs = (value - mu) / sigma
+    logpdf = -0.5 * z_obs * z_obs - xp.log(sigma) - 0.5 * np.log(2.0 * np.pi)
+    logcdf = log_ndtr((lower - mu) / sigma, xp)
+    return xp.where(cens > 0, logcdf, logpdf)
+
+
+def _censored_random(mu, sigma, cens, lower, rng=None, size=None):
+    """Posterior-predictive draws: normal, reported at the limit when below it (censored rows)."""
+    draws = rng.normal(mu, sigma, size=size)
+    return np.where(np.asarray(cens) > 0, np.maximum(draws, lower), draws)
+
+
 def add_observations(pred: Any, data: Any, residual: str, sigma_prop: Any = None,
                      sigma_add: Any = None, name: str = "conc") -> Any:
     """Add the observed variable (quantified and censored rows) to the current PyMC model.
+
+    Quantified rows use the normal density on the likelihood scale; censored
+    rows (M3) the log CDF at their LLOQ (:func:`censored_normal_logp`). The
+    variable's posterior predictive draws are censored the same way (a draw
+    below the LLOQ of a row that was censored is reported at the LLOQ).
 
     Parameters
     ----------
@@ -100,16 +189,20 @@ def add_observations(pred: Any, data: Any, residual: str, sigma_prop: Any = None
     import pytensor.tensor as pt
 
     mu = obs_scale(pred, residual, pt)
-    sd = residual_sd(pred, residual, sigma_prop, sigma_add, pt)
+    sd = residual_sd(pred, residual, sigma_prop, sigma_add, pt) + pt.zeros_like(mu)
     if residual == "proportional":
         y = np.log(data.dv)
-        lower_c = np.log(data.lloq)
+        lower = np.log(data.lloq)
     else:
         y = np.asarray(data.dv, dtype=float)
-        lower_c = np.asarray(data.lloq, dtype=float)
+        lower = np.asarray(data.lloq, dtype=float)
     if not data.cens.any():
         return pm.Normal(name, mu=mu, sigma=sd, observed=y, dims="obs")
-    lower = np.where(data.cens, lower_c, -np.inf)
-    y = np.where(data.cens, lower_c, y)
-    return pm.Censored(name, pm.Normal.dist(mu=mu, sigma=sd), lower=lower, upper=None,
-                       observed=y, dims="obs")
+    cens = data.cens.astype(np.int64)
+    lower = np.where(data.cens, lower, y)
+
+    def logp(value, mu, sigma, cens, lower):
+        return censored_normal_logp(value, mu, sigma, cens, lower, pt)
+
+    return pm.CustomDist(name, mu, sd, cens, lower, logp=logp, random=_censored_random,
+                         observed=np.where(data.cens, lower, y), dims="obs")

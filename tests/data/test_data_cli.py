@@ -31,7 +31,8 @@ def test_validate_valid_file(tmp_path: Path, frame, capsys):
 
 def test_validate_reports_doses_without_observations(tmp_path: Path, frame, capsys):
     p = tmp_path / "sim.csv"
-    frame.iloc[[0, 3]].assign(ID=7).pipe(lambda d: pd.concat([d, frame], ignore_index=True)).to_csv(p, index=False)
+    sim = pd.concat([frame.iloc[[0, 3]].assign(ID=7), frame], ignore_index=True)
+    sim.to_csv(p, index=False)
     assert main(["validate", str(p)]) == 0
     assert "doses but no observations (1): 7" in capsys.readouterr().out
 

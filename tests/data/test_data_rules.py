@@ -173,9 +173,10 @@ def test_blank_dvid_on_observation_is_reported(frame):
 
 def test_validation_is_vectorised_on_many_violations():
     n = 20_000
-    df = pd.DataFrame({"ID": np.repeat(np.arange(n // 4), 4), "TIME": np.tile([0, 1, 2, 3.0], n // 4),
-                       "EVID": np.tile([1, 0, 0, 0], n // 4), "AMT": 0.0, "RATE": 1.0,
-                       "DV": np.tile([0, 100, 200, 300.0], n // 4), "MDV": np.tile([1, 0, 0, 0], n // 4)})
+    k = n // 4
+    df = pd.DataFrame({"ID": np.repeat(np.arange(k), 4), "TIME": np.tile([0, 1, 2, 3.0], k),
+                       "EVID": np.tile([1, 0, 0, 0], k), "AMT": 0.0, "RATE": 1.0,
+                       "DV": np.tile([0, 100, 200, 300.0], k), "MDV": np.tile([1, 0, 0, 0], k)})
     (v,) = validate_frame(df)
     assert v.rule == "dose_amount" and len(v.rows) == n // 4
     assert "(+4990 more)" in str(v)

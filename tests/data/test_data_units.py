@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blinapk.data import read_dataset, write_dataset
 from blinapk.data.heuristics import infusion_rate_at
@@ -137,3 +139,20 @@ def test_write_in_declared_units(tmp_path: Path, frame):
     back = read_dataset(p)
     cols = ["TIME", "AMT", "RATE", "DV", "LLOQ", "LOD"]
     np.testing.assert_allclose(back.frame[cols], ds.frame[cols], rtol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 20), st.integers(1, 50),
+                          st.integers(0, 5), st.integers(0, 40)), min_size=1, max_size=15))
+def test_infusion_rate_at_matches_brute_force(events):
+    # (subject, start, amount, rate, query time) on an integer grid: exact arithmetic
+    doses = pd.DataFrame({"ID": [e[0] for e in events], "TIME": [float(e[1]) for e in events],
+                          "EVID": 1, "AMT": [float(e[2]) for e in events],
+                          "RATE": [float(e[3]) for e in events]})
+    queries = pd.DataFrame({"ID": [e[0] for e in events], "TIME": [float(e[4]) for e in events],
+                            "EVID": 0, "AMT": 0.0, "RATE": 0.0})
+    f = pd.concat([doses, queries], ignore_index=True)
+    got = infusion_rate_at(f, (f["EVID"] == 0).to_numpy())
+    want = [sum(r for i, s, a, r, _ in events if i == sid and r > 0 and s <= t < s + a / r)
+            for sid, t in zip(queries["ID"], queries["TIME"], strict=True)]
+    np.testing.assert_allclose(got, want, atol=1e-9)

@@ -126,6 +126,8 @@ def test_steady_state_equals_rate_over_clearance(noiseless):
 def test_regimen_by_weight_and_dose_amounts(trial):
     t = trial.truth.set_index("ID")
     assert ((t["WT"] >= 45) == (t["ARM"] == "adult")).all()
+    assert set(t["REGIMEN"]) <= {"adult_rr", "paediatric_rr"}
+    assert ((t["ARM"] == "adult") == (t["REGIMEN"] == "adult_rr")).all()
     doses = trial.data[trial.data["EVID"] == 1]
     total = doses.groupby(["ID", "CYCLE"])["AMT"].sum().unstack()
     plain_adults = t.index[(t["ARM"] == "adult") & t["INT_START"].isna()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,10 +231,9 @@ def test_pause_removes_the_scheduled_amount_in_its_interval(reg, start, duration
 def test_bag_length_never_changes_exposure(reg, bag):
     subj = subjects_frame(4, seed=2)
     try:
-        one = dose_records(reg, subj, bag_hours=None)
+        ref = dose_records(replace(reg, bag_hours=None), subj)  # one record per run
     except ModelSpecError:
         assume(False)
-    ref = dose_records(reg.__class__(**{**reg.__dict__, "bag_hours": None}), subj)
     bags = dose_records(reg, subj, bag_hours=bag)
     _check_contract(bags)
     assert (bags["AMT"] / bags["RATE"] <= bag + 1e-6).all()
@@ -244,7 +245,7 @@ def test_bag_length_never_changes_exposure(reg, bag):
     )
     assert a["CYCLE"].tolist() == b["CYCLE"].tolist()
     assert a["DOSE_LEVEL"].fillna("").tolist() == b["DOSE_LEVEL"].fillna("").tolist()
-    assert len(one) <= len(bags)
+    assert len(ref) <= len(bags)
 
 
 @settings(max_examples=40, deadline=None)

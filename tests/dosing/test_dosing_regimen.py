@@ -27,7 +27,7 @@ def _flat(**kw):
     return Regimen("r", (CycleSpec(1, None, (Step(1, 28),)),), **kw)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(regimens())
 def test_round_trip_through_json(reg):
     back = Regimen.from_dict(json.loads(json.dumps(reg.to_dict())))

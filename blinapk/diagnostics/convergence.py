@@ -1,0 +1,271 @@
+"""MCMC convergence gates: R-hat, bulk/tail ESS, divergences, E-BFMI.
+
+Thresholds follow Vehtari et al. (Bayesian Analysis 2021, "Rank-normalization,
+folding, and localization: an improved R-hat"): rank-normalised split R-hat
+<= 1.01 and bulk and tail ESS >= 100 per chain; no divergent transition
+(Betancourt 2017, "A conceptual introduction to Hamiltonian Monte Carlo");
+E-BFMI >= 0.3 per chain (Betancourt 2016).
+
+This module depends on ArviZ and :mod:`blinapk.errors` only, so any fitter
+(population PK, exposure-response) can gate its draws with it.
+
+Examples
+--------
+>>> import numpy as np, arviz as az
+>>> rng = np.random.default_rng(0)
+>>> idata = az.from_dict(posterior={"x": rng.normal(size=(4, 500))})
+>>> report = check_convergence(idata)
+>>> report.passed
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from blinapk.errors import ConvergenceWarning
+
+__all__ = [
+    "ConvergenceGates",
+    "ConvergenceReport",
+    "GateResult",
+    "check_convergence",
+    "warn_if_failed",
+]
+
+
+@dataclass(frozen=True)
+class ConvergenceGates:
+    """Thresholds of the gates.
+
+    Parameters
+    ----------
+    rhat_max : float, default 1.01
+        Largest acceptable rank-normalised split R-hat.
+    ess_bulk_per_chain : float, default 100
+        Smallest acceptable bulk ESS divided by the number of chains.
+    ess_tail_per_chain : float, default 100
+        Smallest acceptable tail ESS divided by the number of chains.
+    max_divergences : int, default 0
+        Largest acceptable number of divergent transitions (after warm-up).
+    ebfmi_min : float, default 0.3
+        Smallest acceptable E-BFMI of any chain.
+    """
+
+    rhat_max: float = 1.01
+    ess_bulk_per_chain: float = 100.0
+    ess_tail_per_chain: float = 100.0
+    max_divergences: int = 0
+    ebfmi_min: float = 0.3
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Outcome of one gate.
+
+    Attributes
+    ----------
+    gate : str
+        ``rhat``, ``ess_bulk``, ``ess_tail``, ``divergences`` or ``ebfmi``.
+    value : float
+        Worst value observed (max R-hat, min ESS, count, min E-BFMI); NaN when
+        not computable (e.g. one chain for R-hat, no energy for E-BFMI).
+    threshold : float
+        The gate's threshold (ESS thresholds are totals over chains).
+    passed : bool
+        Whether the gate passed (a NaN value passes and says so in ``detail``).
+    worst : tuple of str
+        Variables (with coordinates) that failed, worst first (at most 5).
+    advice : str
+        What to do when the gate failed ("" when it passed).
+    """
+
+    gate: str
+    value: float
+    threshold: float
+    passed: bool
+    worst: tuple[str, ...] = ()
+    advice: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ConvergenceReport:
+    """All gate results of one fit.
+
+    Attributes
+    ----------
+    results : tuple of GateResult
+        One per gate.
+    n_chains, n_draws : int
+        Size of the posterior checked.
+    """
+
+    results: tuple[GateResult, ...]
+    n_chains: int
+    n_draws: int
+
+    @property
+    def passed(self) -> bool:
+        """True when every gate passed."""
+        return all(r.passed for r in self.results)
+
+    def __getitem__(self, gate: str) -> GateResult:
+        for r in self.results:
+            if r.gate == gate:
+                return r
+        raise KeyError(gate)
+
+    def failures(self) -> tuple[GateResult, ...]:
+        """The gates that failed."""
+        return tuple(r for r in self.results if not r.passed)
+
+    def message(self) -> str:
+        """One line per failed gate with advice ("" when all passed)."""
+        lines = []
+        for r in self.failures():
+            where = f" ({', '.join(r.worst)})" if r.worst else ""
+            lines.append(f"{r.gate}: {r.value:.4g} vs threshold {r.threshold:.4g}{where}. "
+                         f"{r.advice}")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per gate: ``GATE, VALUE, THRESHOLD, PASSED, WORST, ADVICE``."""
+        return pd.DataFrame({
+            "GATE": [r.gate for r in self.results],
+            "VALUE": [r.value for r in self.results],
+            "THRESHOLD": [r.threshold for r in self.results],
+            "PASSED": [r.passed for r in self.results],
+            "WORST": ["; ".join(r.worst) for r in self.results],
+            "ADVICE": [r.advice or r.detail for r in self.results],
+        })
+
+
+def _flatten(ds: Any) -> pd.Series:
+    """Flatten an xarray Dataset of per-variable statistics to a labelled Series."""
+    out: dict[str, float] = {}
+    for name, da in ds.data_vars.items():
+        values = np.asarray(da.values, dtype=float)
+        if values.ndim == 0:
+            out[str(name)] = float(values)
+            continue
+        s = da.to_series()
+        for idx, v in s.items():
+            key = idx if isinstance(idx, tuple) else (idx,)
+            out[f"{name}[{', '.join(str(k) for k in key)}]"] = float(v)
+    return pd.Series(out, dtype=float)
+
+
+def _worst(s: pd.Series, bad: pd.Series, ascending: bool) -> tuple[str, ...]:
+    return tuple(s[bad].sort_values(ascending=ascending).index[:5])
+
+
+def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
+                      gates: ConvergenceGates | None = None,
+                      parameterisation: Mapping[str, str] | None = None) -> ConvergenceReport:
+    """Run the convergence gates on the posterior of ``idata``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With a ``posterior`` group and, for divergences and E-BFMI, a
+        ``sample_stats`` group (``diverging``, ``energy``).
+    var_names : sequence of str, optional
+        Variables to check (default: every posterior variable).
+    gates : ConvergenceGates, optional
+        Thresholds (defaults as documented in :class:`ConvergenceGates`).
+    parameterisation : mapping, optional
+        Parameter -> ``centered``/``noncentered`` as fitted; makes the advice
+        on divergences and E-BFMI name the random effects to switch.
+
+    Returns
+    -------
+    ConvergenceReport
+    """
+    import arviz as az
+
+    gates = gates or ConvergenceGates()
+    post = idata.posterior
+    if var_names is not None:
+        post = post[list(var_names)]
+    n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
+    par = dict(parameterisation or {})
+    centered = [p for p, c in par.items() if c == "centered"]
+    results = []
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if n_chains >= 2:
+            rhat = _flatten(az.rhat(post, method="rank"))
+            bad = rhat > gates.rhat_max
+            results.append(GateResult(
+                "rhat", float(rhat.max()), gates.rhat_max, not bool(bad.any()),
+                _worst(rhat, bad, False),
+                "" if not bad.any() else
+                "Chains disagree: increase tune and draws (e.g. double both), run 4 chains, "
+                "and check for multimodality or poorly identified parameters "
+                "(e.g. V without early samples)."))
+        else:
+            results.append(GateResult("rhat", float("nan"), gates.rhat_max, True,
+                                      detail="needs >= 2 chains; not checked"))
+        for kind, per_chain in (("bulk", gates.ess_bulk_per_chain),
+                                ("tail", gates.ess_tail_per_chain)):
+            ess = _flatten(az.ess(post, method=kind))
+            need = per_chain * n_chains
+            bad = ess < need
+            advice = "" if not bad.any() else (
+                f"{kind} ESS below {per_chain:g} per chain: increase draws (ESS grows with "
+                "draws)" + (", or re-parameterise the random effect named here"
+                            if kind == "bulk" else ", tails need more draws than means")
+                + ".")
+            results.append(GateResult(f"ess_{kind}", float(ess.min()), need,
+                                      not bool(bad.any()), _worst(ess, bad, True), advice))
+
+    stats = getattr(idata, "sample_stats", None)
+    if stats is not None and "diverging" in stats:
+        n_div = int(np.asarray(stats["diverging"].values).sum())
+        ok = n_div <= gates.max_divergences
+        switch = (f" or switch {', '.join(centered)} to non-centered (currently centered)"
+                  if centered else "")
+        results.append(GateResult(
+            "divergences", float(n_div), float(gates.max_divergences), ok, (),
+            "" if ok else f"{n_div} divergent transitions: increase target_accept to 0.95"
+            f"{switch}; divergences bias the posterior and must not be ignored."))
+    else:
+        results.append(GateResult("divergences", float("nan"), float(gates.max_divergences),
+                                  True, detail="no sample_stats.diverging; not checked"))
+    if stats is not None and "energy" in stats:
+        bfmi = np.atleast_1d(az.bfmi(idata))
+        low = float(np.min(bfmi))
+        ok = low >= gates.ebfmi_min
+        worst = tuple(f"chain {i}" for i in np.flatnonzero(bfmi < gates.ebfmi_min)[:5])
+        switch = (f"switch {', '.join(centered)} to non-centered, or " if centered else "")
+        results.append(GateResult(
+            "ebfmi", low, gates.ebfmi_min, ok, worst,
+            "" if ok else f"Low E-BFMI (heavy-tailed energy, funnel-like geometry): {switch}"
+            "tighten the omega priors and increase tune."))
+    else:
+        results.append(GateResult("ebfmi", float("nan"), gates.ebfmi_min, True,
+                                  detail="no sample_stats.energy; not checked"))
+    return ConvergenceReport(tuple(results), n_chains, n_draws)
+
+
+def warn_if_failed(report: ConvergenceReport, stacklevel: int = 2) -> None:
+    """Emit one :class:`~blinapk.errors.ConvergenceWarning` listing every failed gate.
+
+    Parameters
+    ----------
+    report : ConvergenceReport
+        From :func:`check_convergence`.
+    stacklevel : int
+        Passed to :func:`warnings.warn`.
+    """
+    if not report.passed:
+        warnings.warn("MCMC convergence gates failed:\n" + report.message(), ConvergenceWarning,
+                      stacklevel=stacklevel + 1)
