@@ -48,16 +48,17 @@ import pandas as pd  # noqa: E402
 
 BSA_REF = 1.88  # m2
 
-# Priors (log-scale normal for typical values, half-normal for SDs).  Kept
-# identical to blinapk's defaults so the two sides fit the same model; see
-# docs/benchmarks-poppk.md.
+# Priors: identical to blinapk.poppk's defaults (blinapk/poppk/priors.py) so
+# both sides fit the same posterior: log CL ~ N(log 2, 1), log V ~ N(log 5, 1)
+# (pooled NCA, Zhu ASCO 2013), omegas ~ HalfNormal(1), proportional residual
+# SD ~ HalfNormal(0.5), BSA exponent ~ N(0, 1).
 PRIORS = {
-    "log_cl_pop": (np.log(2.22), 1.0),
-    "log_v_pop": (np.log(5.98), 1.0),
+    "log_cl_pop": (float(np.log(2.0)), 1.0),
+    "log_v_pop": (float(np.log(5.0)), 1.0),
     "theta_bsa": (0.0, 1.0),
     "omega_cl": 1.0,
     "omega_v": 1.0,
-    "sigma": 1.0,
+    "sigma": 0.5,
 }
 
 # canonical benchmark name -> variable in the posterior
@@ -88,6 +89,7 @@ class PeerData:
     cens: np.ndarray  # (n_obs,) bool
     n_dose_records: int
     n_segments: int
+    n_predose_dropped: int
 
 
 def _upper(df: pd.DataFrame) -> pd.DataFrame:
@@ -147,16 +149,16 @@ def prepare(df: pd.DataFrame, *, merge: bool = True, dvid: str = "BLIN") -> Peer
     doses = d[d["EVID"] == 1]
     obs = d[(d["EVID"] == 0) & (d["MDV"] == 0) & (d["DVID"].astype(str) == dvid)]
     if "CENS" in obs:
-        cens = obs["CENS"].to_numpy(int) == 1
+        cens = obs["CENS"].astype(int) == 1
     else:
-        cens = obs["DV"].to_numpy(float) < obs["LLOQ"].to_numpy(float)
+        cens = obs["DV"].astype(float) < obs["LLOQ"].astype(float)
 
     inf_rows: list[list[tuple]] = []
     bol_rows: list[list[tuple]] = []
     n_seg = 0
     dose_by_subj = {k: g for k, g in doses.groupby("ID", sort=False)}
     obs_by_subj = {k: g for k, g in obs.groupby("ID", sort=False)}
-    obs_subject, obs_order = [], []
+    obs_subject, obs_order, n_dropped = [], [], 0
     for s in subjects:
         if s not in obs_by_subj:
             continue
@@ -173,6 +175,13 @@ def prepare(df: pd.DataFrame, *, merge: bool = True, dvid: str = "BLIN") -> Peer
         go = obs_by_subj[s]
         for idx, t in zip(go.index, go["TIME"].to_numpy(float), strict=True):
             keep = st < t
+            if not keep.any() and not (bt <= t).any():
+                # before any dose the prediction is exactly 0: a censored row
+                # contributes log P(Y < LLOQ) = 0, a quantified one is impossible
+                if not cens.loc[idx]:
+                    raise ValueError(f"ID {s}: quantified DV at TIME {t} before any dose")
+                n_dropped += 1
+                continue
             inf_rows.append([(1000.0 * r, max(t - e, 0.0), t - a)
                              for a, r, e in zip(st[keep], rt[keep], en[keep], strict=True)])
             keepb = bt <= t
@@ -194,9 +203,10 @@ def prepare(df: pd.DataFrame, *, merge: bool = True, dvid: str = "BLIN") -> Peer
         bol_since=bol_since,
         log_dv=np.log(o["DV"].to_numpy(float)),
         log_lloq=np.log(o["LLOQ"].to_numpy(float)),
-        cens=(o["CENS"].to_numpy(int) == 1) if "CENS" in o else cens,
+        cens=cens.loc[obs_order].to_numpy(bool),
         n_dose_records=int(len(doses)),
         n_segments=int(n_seg),
+        n_predose_dropped=n_dropped,
     )
 
 
@@ -334,6 +344,7 @@ def fit_peer(df: pd.DataFrame, *, draws: int = 1000, tune: int = 1000, chains: i
         "n_subjects": pdat.n_subjects,
         "n_dose_records": pdat.n_dose_records,
         "n_segments": pdat.n_segments,
+        "n_predose_dropped": pdat.n_predose_dropped,
         "width_inf": int(pdat.inf_amp.shape[1]),
         "mean_leapfrog": float(steps.mean()),
         "grad_evals": int(steps.sum()),
