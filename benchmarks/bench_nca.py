@@ -69,6 +69,7 @@ def make_frame(n_subjects: int, n_obs: int, seed: int = 1) -> pd.DataFrame:
     cens = (dv < 50.0).astype(int)
     obs = pd.DataFrame({"ID": o_id, "TIME": o_t, "EVID": 0, "AMT": 0.0, "RATE": 0.0, "DV": dv,
                         "MDV": 0, "CENS": cens})
+    obs = obs.drop_duplicates(subset=["ID", "TIME"])  # the reader rejects identical rows
     frame = pd.concat([doses, obs], ignore_index=True)
     return frame.sort_values(["ID", "TIME", "EVID"], ascending=[True, True, False],
                              kind="stable").reset_index(drop=True)

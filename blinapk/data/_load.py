@@ -192,6 +192,11 @@ def _blank(s: pd.Series) -> pd.Series:
 
 def _coerce_numeric(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     """Float64 version of ``s`` and the mask of cells holding non-numeric text."""
+    kind = getattr(s.dtype, "kind", "O")
+    if kind in "mMc" or isinstance(s.dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+        # datetimes / timedeltas would become nanosecond counts and complex numbers would
+        # lose their imaginary part: both are silent corruptions, so the cells are refused
+        return pd.Series(np.nan, index=s.index, dtype=np.float64), s.notna()
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype(np.float64), None
     num = pd.to_numeric(s, errors="coerce").astype(np.float64)

@@ -55,7 +55,8 @@ def infusion_rate_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> np.nd
     inf = ((frame["EVID"] == 1) & (frame["RATE"] > 0) & (frame["AMT"] > 0)).to_numpy()
     rate = frame["RATE"].to_numpy(dtype=np.float64)[inf]
     start = time[inf]
-    end = start + frame["AMT"].to_numpy(dtype=np.float64)[inf] / rate
+    with np.errstate(over="ignore"):  # absurd AMT/RATE give an infinite end: valid here
+        end = start + frame["AMT"].to_numpy(dtype=np.float64)[inf] / rate
     ev_code = np.concatenate([code[inf], code[inf]])
     ev_t = np.concatenate([start, end])
     delta = np.concatenate([rate, -rate])

@@ -137,7 +137,9 @@ def _check_empty_column(p: Prepared):
 
 def _check_non_numeric(p: Prepared):
     for col, bad in p.non_numeric.items():
-        yield from _violation("non_numeric", p, col, bad, f"{col} must be numeric; found text")
+        yield from _violation(
+            "non_numeric", p, col, bad, f"{col} must be numeric; found text or a non-real value"
+        )
 
 
 def _check_missing_key(p: Prepared):
@@ -168,6 +170,11 @@ def _check_negative(p: Prepared):
     if "DV" in f.columns and "MDV" in f.columns:
         neg = ((f["DV"] < 0) & (f["MDV"] == 0)).to_numpy()
         yield from _violation("negative", p, "DV", neg, "DV must be >= 0 where MDV == 0")
+    # covariates (missing is allowed; 0 is left to the model that uses the covariate)
+    for col in ("BSA", "WT", "AGE", "CRCL", "BLAST"):
+        if col in f.columns:
+            bad = (f[col] < 0).to_numpy()
+            yield from _violation("negative", p, col, bad, f"{col} must be >= 0 when given")
 
 
 def _check_time_decreasing(p: Prepared):
@@ -231,6 +238,14 @@ def _check_dose_amount(p: Prepared):
     if "AMT" in p.non_numeric:
         bad = bad & ~p.non_numeric["AMT"].to_numpy()
     yield from _violation("dose_amount", p, "AMT", bad, "dose rows (EVID 1) need AMT > 0")
+    # NM-TRAN refuses dosing information on an observation record; ignoring it would
+    # silently lose a dose that was coded with the wrong EVID
+    stray = f["EVID"].isin([0, 2]).to_numpy() & (f["AMT"] > 0).to_numpy()
+    yield from _violation(
+        "dose_amount", p, "AMT", stray,
+        "AMT > 0 on a non-dose row (EVID 0 or 2): a dose coded with the wrong EVID? "
+        "Set EVID 1 for a dose, AMT 0 otherwise",
+    )
 
 
 def _check_dose_rate(p: Prepared):
@@ -267,6 +282,11 @@ def _check_cens_values(p: Prepared):
     s = p.frame["CENS"]
     bad = s.notna().to_numpy() & ~_in_set(s, (0, 1))
     yield from _violation("cens_values", p, "CENS", bad, "CENS must be 0 or 1")
+    if "EVID" in p.frame.columns:
+        stray = (s == 1).to_numpy() & p.frame["EVID"].isin([1, 2]).to_numpy()
+        yield from _violation(
+            "cens_values", p, "CENS", stray, "CENS == 1 on a dose or other-event row (EVID 1/2)"
+        )
 
 
 def _check_cens_above(p: Prepared):
@@ -368,7 +388,8 @@ RULES: tuple[Rule, ...] = (
     Rule("non_numeric", "Numeric contract columns hold numbers.", _check_non_numeric),
     Rule("missing_value", "ID, TIME and EVID are never missing.", _check_missing_key),
     Rule("non_finite", "No numeric value is infinite.", _check_non_finite),
-    Rule("negative", "TIME, AMT, RATE, LLOQ, LOD >= 0; DV >= 0 where MDV == 0.",
+    Rule("negative", "TIME, AMT, RATE, LLOQ, LOD, BSA, WT, AGE, CRCL, BLAST >= 0; "
+         "DV >= 0 where MDV == 0.",
          _check_negative),
     Rule("time_decreasing", "TIME is non-decreasing within a subject, in file order.",
          _check_time_decreasing, ("ID", "TIME")),
@@ -378,10 +399,12 @@ RULES: tuple[Rule, ...] = (
          ("MDV", "EVID")),
     Rule("missing_dv", "An observation with MDV 0 has a DV.", _check_missing_dv,
          ("EVID", "MDV", "DV")),
-    Rule("dose_amount", "Dose rows have AMT > 0.", _check_dose_amount, ("EVID", "AMT")),
+    Rule("dose_amount", "Dose rows have AMT > 0; other rows have no AMT.", _check_dose_amount,
+         ("EVID", "AMT")),
     Rule("dose_rate_missing", "Dose rows have a RATE.", _check_dose_rate, ("EVID", "RATE")),
     Rule("unknown_dvid", "DVID is a known or registered analyte.", _check_dvid, ("DVID",)),
-    Rule("cens_values", "CENS is 0 or 1.", _check_cens_values, ("CENS",)),
+    Rule("cens_values", "CENS is 0 or 1, and 1 only on observation rows.",
+         _check_cens_values, ("CENS",)),
     Rule("cens_above_lloq", "A censored row (CENS 1) has DV <= LLOQ.", _check_cens_above,
          ("CENS", "DV", "LLOQ")),
     Rule("lod_above_lloq", "LOD <= LLOQ.", _check_lod_lloq, ("LOD", "LLOQ")),

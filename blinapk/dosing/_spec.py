@@ -12,6 +12,9 @@ from blinapk.errors import ModelSpecError, UnitError
 #: Dose units a :class:`~blinapk.dosing.Step` accepts.
 DOSE_UNITS: tuple[str, ...] = ("ug/day", "ug/m2/day")
 HOURS_PER_DAY = 24.0
+#: Times closer than this (h, 0.36 ms) are the same instant; shorter infusions
+#: are float noise and are not written.
+TIME_TOL = 1e-7
 
 
 def _number(value: Any, name: str, *, low: float | None = None, strict: bool = True) -> float:

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk.dosing._spec import TIME_TOL
 from blinapk.errors import DataValidationError, DataWarning, Violation
 
 __all__ = ["bolus_table", "rate_at", "rate_table"]
 
-# Event times closer than this (h, 0.36 ms) are one boundary: a record ending
-# at TIME + AMT/RATE meets the next one despite float noise.
-_TIME_TOL = 1e-7
+# Event times closer than this are one boundary: a record ending at
+# TIME + AMT/RATE meets the next one despite float noise.
+_TIME_TOL = TIME_TOL
 _CARRIED = ("CYCLE", "DOSE_LEVEL")
 
 
@@ -235,6 +236,8 @@ def rate_table(doses: pd.DataFrame) -> pd.DataFrame:
     else:
         seg = _sweep(code, t0, t1, rate)
     seg_code, seg_rate, owner, cyc_owner = seg["code"], seg["rate"], seg["owner"], seg["cyc"]
+    if seg_code.size == 0:  # every record shorter than the time resolution
+        return _empty(carried)
     if seg_rate is None:
         seg_rate = np.where(owner >= 0, rate[np.maximum(owner, 0)], 0.0)
 

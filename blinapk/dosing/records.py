@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk.dosing._spec import TIME_TOL
 from blinapk.dosing.bsa import choose_arm, step_rate
 from blinapk.dosing.regimen import (
     AnyRegimen,
@@ -30,9 +31,6 @@ __all__ = ["DOSE_COLUMNS", "dose_records"]
 
 #: Columns of the frame returned by :func:`dose_records`, in order.
 DOSE_COLUMNS = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "MDV", "CYCLE", "DOSE_LEVEL")
-
-# Durations shorter than this (h) are rounding noise when cutting bags.
-_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ def _interrupt(tpl: _Template, interruptions: Sequence[Interruption]) -> _Templa
         edges = [s, *sorted(b for b in cuts if s < b < e), e]
         for a, b in zip(edges[:-1], edges[1:], strict=False):
             mid = 0.5 * (a + b)
-            if any(it.start <= mid < it.end for it in ints):
+            if b - a <= TIME_TOL or any(it.start <= mid < it.end for it in ints):
                 continue
             step = k
             for it in ints:  # sorted by start: the latest pause's restart wins
@@ -109,7 +107,7 @@ def _bag_split(tpl: _Template, bag_hours: float | None) -> _Template:
     if bag_hours is None:
         return tpl
     dur = tpl.end - tpl.start
-    n = np.maximum(np.ceil(dur / bag_hours - _EPS), 1).astype(int)
+    n = np.maximum(np.ceil((dur - TIME_TOL) / bag_hours), 1).astype(int)
     rep = np.repeat(np.arange(dur.size), n)
     k = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n)
     start = tpl.start[rep] + k * bag_hours
@@ -342,6 +340,8 @@ def _expand(tpl: _Template, pos: np.ndarray, bsa: np.ndarray, labels: dict[str, 
     rate = rates[:, tpl.step].ravel()
     dur = np.tile(tpl.end - tpl.start, pos.size)
     return {
+        "pos": pos,
+        "n_t": n_t,
         "sid": np.repeat(pos, n_t),
         "TIME": np.tile(tpl.start, pos.size),
         "AMT": rate * dur,
@@ -352,27 +352,34 @@ def _expand(tpl: _Template, pos: np.ndarray, bsa: np.ndarray, labels: dict[str, 
 
 
 def _frame(parts: list[dict], ids: pd.Series, labels: dict[str, int]) -> pd.DataFrame:
-    cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    # Each part is already ordered by subject then time: a stable sort on the
-    # subject alone restores the input order of subjects across parts.
-    sid = cat["sid"]
-    if np.all(sid[1:] >= sid[:-1]):
-        order = np.arange(sid.size)
-    else:
-        order = np.argsort(sid, kind="stable")
-    m = order.size
-    names = np.array(list(labels), dtype=object)
+    """Scatter the parts into one frame ordered by subject (input order) then time."""
+    # Each part holds its subjects' rows in subject-major, time-minor order, with
+    # the same number of rows per subject: the destination of every row is known
+    # without sorting.
+    per_subject = np.zeros(len(ids), dtype=np.int64)
+    for p in parts:
+        per_subject[p["pos"]] = p["n_t"]
+    offset = np.cumsum(per_subject) - per_subject
+    m = int(per_subject.sum())
+    cols = {k: np.empty(m, dtype=parts[0][k].dtype) for k in ("sid", "TIME", "AMT", "RATE")}
+    cols |= {"CYCLE": np.empty(m, dtype=np.int64), "level": np.empty(m, dtype=np.int64)}
+    for p in parts:
+        dest = (offset[p["pos"]][:, None] + np.arange(p["n_t"])).ravel()
+        for k in cols:
+            cols[k][dest] = p[k]
+    # build the label column from a categorical: one string per level, not per row
+    level = pd.Categorical.from_codes(cols["level"], categories=list(labels)).astype("str")
     return pd.DataFrame(
         {
-            "ID": ids.array.take(cat["sid"][order]),
-            "TIME": cat["TIME"][order],
+            "ID": ids.array.take(cols["sid"]),
+            "TIME": cols["TIME"],
             "EVID": np.ones(m, dtype=np.int64),
-            "AMT": cat["AMT"][order],
-            "RATE": cat["RATE"][order],
+            "AMT": cols["AMT"],
+            "RATE": cols["RATE"],
             "DV": np.zeros(m),
             "MDV": np.ones(m, dtype=np.int64),
-            "CYCLE": cat["CYCLE"][order].astype(np.int64),
-            "DOSE_LEVEL": pd.array(names[cat["level"][order]], dtype="str"),
+            "CYCLE": cols["CYCLE"],
+            "DOSE_LEVEL": level,
         },
         copy=False,
     )

@@ -90,6 +90,11 @@ def _first_tmax(time: np.ndarray, conc: np.ndarray) -> float:
     return float(time[int(np.nanargmax(conc))])
 
 
+#: |log(c1/c2)| below which a log-trapezoid segment is integrated linearly (AUC / AUMC).
+_FLAT_LOG_AUC = 1e-6
+_FLAT_LOG_AUMC = 1e-4
+
+
 def auc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | None = None):
     """Area of each segment between consecutive samples.
 
@@ -121,7 +126,12 @@ def auc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | None
         return lin
     c1, c2 = c[:-1][use_log], c[1:][use_log]
     out = lin.copy()
-    out[use_log] = dt[use_log] * (c1 - c2) / (np.log(c1) - np.log(c2))
+    x = np.log(c1) - np.log(c2)
+    # on a nearly flat segment the log trapezoid is 0/0 in floating point; the linear one
+    # differs from it by a relative x**2/12 there (< 1e-13 below the threshold)
+    flat = np.abs(x) < _FLAT_LOG_AUC
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[use_log] = np.where(flat, lin[use_log], dt[use_log] * (c1 - c2) / x)
     return out
 
 
@@ -143,8 +153,14 @@ def aumc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | Non
         return lin
     out = lin.copy()
     a1, a2, b1, b2 = t1[use_log], t2[use_log], c1[use_log], c2[use_log]
-    k = (np.log(b1) - np.log(b2)) / (a2 - a1)
-    out[use_log] = (a1 * b1 - a2 * b2) / k + (b1 - b2) / k**2
+    x = np.log(b1) - np.log(b2)
+    k = x / (a2 - a1)
+    # the closed form cancels catastrophically as k -> 0 (relative error ~ eps / x**2);
+    # below the threshold the linear trapezoid is closer (relative error ~ x**2)
+    flat = np.abs(x) < _FLAT_LOG_AUMC
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[use_log] = np.where(flat, lin[use_log],
+                                (a1 * b1 - a2 * b2) / k + (b1 - b2) / k**2)
     return out
 
 

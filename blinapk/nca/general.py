@@ -161,11 +161,16 @@ def _prepare_doses(dose, frame, groups, time_col, duration) -> _Doses:
     if dose is None:
         return _Doses("none", duration=dur)
     if isinstance(dose, int | float | np.integer | np.floating):
+        if float(dose) < 0 or math.isinf(float(dose)):
+            raise ModelSpecError(f"dose must be finite and >= 0 (NaN = unknown), got {dose!r}")
         return _Doses("scalar", scalar=float(dose), duration=dur)
     if isinstance(dose, str):
         col = _col(frame, dose)
         if col is None:
             raise ModelSpecError(f"dose column {dose!r} not in the concentration frame")
+        amounts = _numeric(frame, col, _row_numbers(frame), f"dose column {col}")
+        _check_dose_amounts(amounts, col, _row_numbers(frame))
+        frame = frame.assign(**{col: amounts})
         first = frame.groupby(list(groups), sort=False)[col].first() if groups else None
         by = ({_key(k, len(groups)): float(v) for k, v in first.items()} if groups
               else {(): float(frame[col].iloc[0])})
@@ -177,8 +182,14 @@ def _prepare_doses(dose, frame, groups, time_col, duration) -> _Doses:
         missing = [g for g in groups if g not in dose.columns]
         if missing:
             raise ModelSpecError(f"dose frame lacks the group columns {missing}")
-        t = pd.to_numeric(dose[tcol], errors="coerce").to_numpy(float)
-        a = pd.to_numeric(dose[acol], errors="coerce").to_numpy(float)
+        drows = _row_numbers(dose)
+        t = _numeric(dose, tcol, drows, "dose TIME")
+        a = _numeric(dose, acol, drows, "dose AMT")
+        _check_dose_amounts(a, acol, drows)
+        if np.isnan(t).any() or np.isinf(t).any():
+            bad = ~np.isfinite(t)
+            raise DataValidationError([Violation("dose_time_missing", tcol.upper(), tuple(
+                int(r) for r in drows[bad]), "dose records need a finite TIME")])
         rcol, dcol = _col(dose, "RATE"), _col(dose, "DURATION")
         d = np.full(t.shape, np.nan)
         if dcol is not None:
@@ -195,6 +206,13 @@ def _prepare_doses(dose, frame, groups, time_col, duration) -> _Doses:
             by[_key(k, len(groups))] = (t[order], a[order], d[order])
         return _Doses("records", by_group=by, duration=dur)
     raise ModelSpecError(f"dose must be None, a number, a column name or a frame, got {dose!r}")
+
+
+def _check_dose_amounts(amounts: np.ndarray, col: str, rows: np.ndarray) -> None:
+    bad = (amounts < 0) | np.isinf(amounts)
+    if bad.any():
+        raise DataValidationError([Violation("dose_negative", col.upper(), tuple(
+            int(r) for r in rows[bad]), "dose amounts must be finite and >= 0")])
 
 
 def _key(k, n: int) -> tuple:
@@ -321,11 +339,16 @@ def compute_nca(
     obs = np.ones(len(frame), dtype=bool)
     evid = _col(frame, "EVID")
     if evid is not None:
-        obs &= pd.to_numeric(frame[evid], errors="coerce").to_numpy() == 0
+        # a text or missing EVID would silently turn an observation into a non-observation
+        ev = _numeric(frame, evid, rows_all, "EVID")
+        if np.isnan(ev).any():
+            raise DataValidationError([Violation("evid_missing", evid.upper(), tuple(
+                int(r) for r in rows_all[np.isnan(ev)]), "EVID must not be missing")])
+        obs &= ev == 0
     ledger: list[dict[str, Any]] = []
     mdv = _col(frame, "MDV")
     if mdv is not None:
-        is_mdv = obs & (pd.to_numeric(frame[mdv], errors="coerce").to_numpy() == 1)
+        is_mdv = obs & (_numeric(frame, mdv, rows_all, "MDV") == 1)
         for i in np.flatnonzero(is_mdv):
             ledger.append({"i": i, "STATUS": "excluded", "REASON": "MDV=1"})
         obs &= ~is_mdv
@@ -338,6 +361,15 @@ def compute_nca(
     if np.isnan(t).any():
         violations.append(Violation("time_missing", tcol.upper(),
                                     tuple(int(r) for r in rows[np.isnan(t)]), "TIME is missing"))
+    for values, col, what in ((t, tcol, "TIME"), (c, ccol, "concentration")):
+        if np.isinf(values).any():
+            violations.append(Violation("not_finite", col.upper(), tuple(
+                int(r) for r in rows[np.isinf(values)]), f"{what} must be finite"))
+    for g in groups:
+        if sub[g].isna().any():
+            violations.append(Violation("group_missing", str(g).upper(), tuple(
+                int(r) for r in rows[sub[g].isna().to_numpy()]),
+                f"group column {g} must not be missing"))
     if (c < 0).any():
         violations.append(Violation("conc_negative", ccol.upper(),
                                     tuple(int(r) for r in rows[c < 0]),

@@ -167,18 +167,27 @@ def _signif(x: np.ndarray, digits: int = 3) -> np.ndarray:
     return out
 
 
-def _dose_levels(daily, unit: str, labels, rows) -> pd.arrays.StringArray:
-    """Prescribed DOSE_LEVEL label where the rate table has one, else the rate per day."""
-    derived = np.array([f"{x:g} {unit}" for x in _signif(daily)], dtype=object)
-    out = pd.array(derived, dtype="string")
+def _dose_levels(daily, unit: str, labels, rows) -> pd.Categorical:
+    """DOSE_LEVEL per output row, categories ordered by daily dose.
+
+    The prescribed label of the rate table (``DOSE_LEVEL`` of the dose
+    records) where present, else the delivered rate per day, e.g. ``"28 ug/day"``.
+    """
+    d = _signif(daily)
     if labels is not None and len(rows):
-        given = pd.array(labels, dtype="string").take(rows)
-        out = given.fillna(out)
-    return out
-
-
-def _subject_codes(ids: pd.Series, categories) -> np.ndarray:
-    return pd.Categorical(ids, categories=categories).codes.astype(np.int64)
+        gcode, guniq = pd.factorize(pd.Series(pd.array(labels).take(rows)))
+    else:
+        gcode, guniq = np.full(d.size, -1), []
+    kcode, kuniq = pd.factorize(pd.MultiIndex.from_arrays([gcode, d]))
+    texts = np.array([str(guniq[g]) if g >= 0 else f"{x:g} {unit}" for g, x in kuniq],
+                     dtype=object)
+    tcode, tuniq = pd.factorize(texts[kcode]) if kcode.size else (kcode, np.array([]))
+    low = np.full(len(tuniq), np.inf)
+    np.minimum.at(low, tcode, d)
+    order = np.argsort(low, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return pd.Categorical.from_codes(rank[tcode], categories=list(np.asarray(tuniq)[order]))
 
 
 def _group_reduce(group: np.ndarray, values: np.ndarray, n_groups: int, how: str):
@@ -274,14 +283,21 @@ def compute_css(
 
     frame = ds.frame
     subjects = list(ds.subjects)
-    obs = frame.loc[(frame["EVID"].to_numpy() == 0) & (frame["DVID"].to_numpy() == dvid)]
-    rt = rate_table(frame.loc[frame["EVID"].to_numpy() == 1])
+    evid = frame["EVID"].to_numpy()
+    # work on numpy columns of the selected rows: selecting whole-frame rows is the slow part
+    sel = np.flatnonzero((evid == 0) & frame["DVID"].eq(dvid).to_numpy(dtype=bool, na_value=False))
+    obs = {c: frame[c].to_numpy()[sel] for c in ("ROW", "TIME", "DV", "CENS", "LLOQ", "LOD", "MDV")}
+    obs["CODE"] = pd.factorize(frame["ID"])[0][sel]  # first-appearance order == ds.subjects
+    obs["ID"] = frame["ID"].array.take(sel)
+    dose_cols = [c for c in ("ID", "TIME", "EVID", "AMT", "RATE", "CYCLE", "DOSE_LEVEL")
+                 if c in frame.columns]
+    rt = rate_table(frame.loc[evid == 1, dose_cols])
     return _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, dvid)
 
 
 def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, dvid):
     # ---- rate table, sorted by subject code then START ---------------------
-    rt_code = _subject_codes(rt["ID"], subjects)
+    rt_code = pd.Index(np.asarray(subjects)).get_indexer(rt["ID"].to_numpy()).astype(np.int64)
     order = np.lexsort((rt["START"].to_numpy(float), rt_code))
     rt = rt.iloc[order]
     rt_code = rt_code[order]
@@ -293,8 +309,8 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
     r_label = rt["DOSE_LEVEL"].array if "DOSE_LEVEL" in rt.columns else None
 
     # ---- locate every observation in the rate table -------------------------
-    o_code = _subject_codes(obs["ID"], subjects)
-    o_time = obs["TIME"].to_numpy(float)
+    o_code = obs["CODE"].astype(np.int64)
+    o_time = obs["TIME"].astype(float)
     if len(rt) == 0:  # no dose record at all: every sample is "before first infusion"
         r_code, r_start, r_end, r_rate = (np.zeros(1, np.int64) - 1, np.zeros(1), np.zeros(1),
                                           np.zeros(1))
@@ -318,11 +334,11 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
     run_start = r_start[np.maximum.accumulate(np.where(run, np.arange(run.size), 0))]
     since = o_time - run_start[safe]
 
-    n_obs = len(obs)
+    n_obs = o_time.size
     reason_labels = ["", _R_MDV, _R_BEFORE, _R_AFTER, _R_RATE0, _R_EARLY.format(h=min_time)]
     code = np.zeros(n_obs, dtype=np.int16)
     status = np.zeros(n_obs, dtype=np.int8)
-    mdv = obs["MDV"].to_numpy() == 1
+    mdv = obs["MDV"] == 1
     steps = [
         (mdv, 1),
         (~found, 2),
@@ -362,10 +378,7 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
 
     # ---- BLQ rule on the in-window rows -------------------------------------
     w = np.flatnonzero(window)
-    dv = obs["DV"].to_numpy(float)
-    cens = obs["CENS"].to_numpy(float)
-    lloq = obs["LLOQ"].to_numpy(float)
-    lod = obs["LOD"].to_numpy(float)
+    dv, cens, lloq, lod = (obs[c].astype(float) for c in ("DV", "CENS", "LLOQ", "LOD"))
     position = None
     if policy.needs_position:
         blq_flag, _ = blq_mask(dv[w], cens[w], lloq[w])
@@ -387,14 +400,15 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
     # ---- reasons for non-estimable rows ------------------------------------
     n_seg = np.bincount(obs_group[(obs_group >= 0) & ~mdv], minlength=n_groups)
     n_win = np.bincount(obs_group[w], minlength=n_groups)
-    g_reason = np.full(n_groups, "", dtype=object)
-    g_reason[(n == 0) & (n_win > 0)] = "all samples in window excluded (BLQ)"
-    g_reason[(n == 0) & (n_win == 0) & (n_seg > 0)] = (
-        f"no sample >= {min_time:g} h after rate start"
-    )
-    g_reason[n_seg == 0] = "no sample during segment"
+    g_labels = ["", "all samples in window excluded (BLQ)",
+                f"no sample >= {min_time:g} h after rate start", "no sample during segment",
+                "Css is 0 (all eligible samples <LOD)"]
+    g_reason = np.zeros(n_groups, dtype=np.int8)
+    g_reason[(n == 0) & (n_win > 0)] = 1
+    g_reason[(n == 0) & (n_win == 0) & (n_seg > 0)] = 2
+    g_reason[n_seg == 0] = 3
     zero = (n > 0) & (css == 0)
-    g_reason[zero] = "Css is 0 (all eligible samples <LOD)"
+    g_reason[zero] = 4
     css = np.where(zero, np.nan, css)
 
     r0 = r_rate[first_row]
@@ -418,11 +432,11 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
         rate_for_cl = r0 / bsa
         table["DOSE_LEVEL"] = _dose_levels(rate_for_cl * 24.0, "ug/m2/day", r_label, first_row)
     table["CL"] = clearance_from_css(rate_for_cl, css)
-    table["REASON"] = pd.array(g_reason, dtype="string")
+    table["REASON"] = pd.Categorical.from_codes(g_reason, categories=g_labels)
     if not has_cycle:
         table["CYCLE"] = pd.array([pd.NA] * n_groups, dtype="Int64")
 
-    ledger_parts = (obs[["ROW", "ID", "TIME"]], dvid, status, code, reason_labels)
+    ledger_parts = ({c: obs[c] for c in ("ROW", "ID", "TIME")}, dvid, status, code, reason_labels)
     units = {
         "START": "h",
         "END": "h",
@@ -470,7 +484,7 @@ def _ledger(obs, dvid, status, code, reason_labels):
     from blinapk.data import RowLedger
 
     return RowLedger.from_reasons(
-        obs.assign(DVID=dvid),
+        pd.DataFrame({**obs, "DVID": dvid}),
         status=np.asarray(STATUS_LABELS, dtype=object)[status],
         reason=np.asarray(reason_labels, dtype=object)[code],
     )

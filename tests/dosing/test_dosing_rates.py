@@ -173,3 +173,23 @@ def test_rate_at_edges_unknown_subject_and_nca_rule():
         rate_at(rt, "a", [np.nan])
     with pytest.raises(ValueError, match="length"):
         rate_at(rt, ["a"], [1.0, 2.0])
+
+
+def test_rate_at_on_an_empty_table():
+    empty = rate_table(pd.DataFrame({"ID": [], "TIME": [], "AMT": [], "RATE": []}))
+    at = rate_at(empty, [1, 2], [0.0, 5.0])
+    assert at["RATE"].tolist() == [0.0, 0.0] and at["RATE_START"].isna().all()
+
+
+def test_dose_records_round_trip_through_rate_table_matches_label_rates():
+    from blinapk.dosing import dose_records, get_preset
+
+    d = dose_records(
+        get_preset("mrd_paediatric", n_cycles=2), pd.DataFrame({"ID": [5], "BSA": [1.2]})
+    )
+    rt = rate_table(d)
+    np.testing.assert_allclose(
+        rt[["START", "END", "RATE"]].to_numpy(),
+        [[0, 672, 18 / 24], [672, 1008, 0], [1008, 1680, 18 / 24]],  # 15 x 1.2 = 18 ug/day
+    )
+    assert rt["CYCLE"].tolist() == [1, 1, 2]

@@ -10,7 +10,7 @@ from blinapk.nca.blq import BLQ_POLICIES
 from blinapk.nca.steady_state import compute_css
 from blinapk.pk import dose_matrix, predict_conc
 
-SETTINGS = settings(max_examples=60, deadline=None)
+SETTINGS = settings(max_examples=40, deadline=None)
 
 
 def _pk_dataset(r0, cl, v, rel_times, duration):
@@ -31,7 +31,7 @@ def _pk_dataset(r0, cl, v, rel_times, duration):
     r0=st.floats(0.05, 10.0),
     cl=st.floats(0.3, 8.0),
     v=st.floats(1.0, 15.0),
-    fracs=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=8),
+    fracs=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=8, unique=True),
 )
 def test_late_noise_free_samples_give_true_clearance(r0, cl, v, fracs):
     # samples at k*t >= 30 (exp(-30) ~ 1e-13): the profile is at 1000*R0/CL to ~1e-13
@@ -39,6 +39,7 @@ def test_late_noise_free_samples_give_true_clearance(r0, cl, v, fracs):
     t_late = 30.0 / k
     duration = t_late + 200.0
     times = np.sort(t_late + np.asarray(fracs) * 150.0)
+    times = np.unique(times)
     ds, _ = _pk_dataset(r0, cl, v, times, duration)
     t = compute_css(ds).to_frame()
     assert len(t) == 1 and t.loc[0, "N"] == len(times)
@@ -51,7 +52,7 @@ def test_late_noise_free_samples_give_true_clearance(r0, cl, v, fracs):
     r0=st.floats(0.05, 10.0),
     cl=st.floats(0.3, 8.0),
     v=st.floats(1.0, 15.0),
-    times=st.lists(st.floats(0.0, 120.0), min_size=1, max_size=10),
+    times=st.lists(st.floats(0.0, 100.0), min_size=1, max_size=10, unique=True),
 )
 def test_css_is_exact_mean_of_eligible_analytic_values(r0, cl, v, times):
     # with samples only >= 10 h after start the profile is not yet flat (1 - exp(-k t));
@@ -76,10 +77,10 @@ def studies(draw):
     for sid in range(1, n_sub + 1):
         t = 0.0
         n_seg = draw(st.integers(1, 4))
-        for _ in range(n_seg):
+        for i in range(n_seg):
             dur = draw(st.sampled_from([12.0, 24.0, 48.0, 96.0]))
             rate = draw(st.sampled_from([0.0, 0.375, 28 / 24, 2.0]))
-            if rate > 0 or not rows:
+            if rate > 0 or i == 0:  # rate 0 = a gap; every subject starts with a dose
                 rate = rate or 0.375
                 rows.append(dict(ID=sid, TIME=t, EVID=1, AMT=rate * dur, RATE=rate, DV=0.0, MDV=1))
             t += dur
@@ -89,7 +90,10 @@ def studies(draw):
             cens = int(dv < 50.0 or draw(st.booleans()) and dv == 50.0)
             rows.append(dict(ID=sid, TIME=tt, EVID=0, AMT=0.0, RATE=0.0, DV=dv, MDV=0, CENS=cens))
     df = pd.DataFrame(rows)
+    if "CENS" not in df:
+        df["CENS"] = 0
     df["CENS"] = df["CENS"].fillna(0).astype(int)
+    df = df.drop_duplicates(subset=["ID", "TIME", "EVID"])
     df["ID"] = df["ID"].map(lambda i: f"S{i}")
     return df.sort_values(["ID", "TIME", "EVID"], ascending=[True, True, False], kind="stable")
 
@@ -101,8 +105,14 @@ def _canon(table):
 @SETTINGS
 @given(df=studies(), seed=st.integers(0, 2**32 - 1), rule=st.sampled_from(sorted(BLQ_POLICIES)))
 def test_invariant_to_row_order(df, seed, rule):
+    # interleave subjects at random (the reader requires time order within a subject)
     rng = np.random.default_rng(seed)
-    shuffled = df.sample(frac=1.0, random_state=rng)
+    df = df.reset_index(drop=True)
+    slots = df["ID"].to_numpy()[rng.permutation(len(df))]
+    order = np.empty(len(df), dtype=int)
+    for sid, rows in df.groupby("ID").groups.items():
+        order[slots == sid] = np.asarray(rows)
+    shuffled = df.iloc[order]
     a = compute_css(read_dataset(df), blq=rule)
     b = compute_css(read_dataset(shuffled), blq=rule)
     pd.testing.assert_frame_equal(_canon(a.to_frame()), _canon(b.to_frame()), rtol=1e-12)

@@ -1,0 +1,84 @@
+"""blinapk: pharmacokinetics and pharmacodynamics of blinatumomab.
+
+The curated public API. Heavy subpackages (PyMC-based population PK) are
+imported lazily on first attribute access so ``import blinapk`` stays fast.
+
+Examples
+--------
+>>> import blinapk
+>>> ds = blinapk.load_example()
+>>> len(ds.subjects)
+100
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from blinapk._version import __version__
+from blinapk.cards import ModelCard, list_cards, load_card
+from blinapk.data import Dataset, RowLedger, read_dataset, write_dataset
+from blinapk.datasets import load_example, simulate_trial
+from blinapk.dosing import dose_records, get_preset, rate_table
+from blinapk.errors import (
+    BlinapkError,
+    BlinapkWarning,
+    ConvergenceWarning,
+    DataValidationError,
+    DataWarning,
+    ModelSpecError,
+    NCAWarning,
+    UnitError,
+)
+from blinapk.pk import predict_conc
+
+#: Names resolved lazily: attribute -> (module, name).
+_LAZY = {
+    "compute_css": ("blinapk.nca", "compute_css"),
+    "compute_nca": ("blinapk.nca", "compute_nca"),
+    "compute_cytokine_peaks": ("blinapk.nca", "compute_cytokine_peaks"),
+    "summarize": ("blinapk.nca", "summarize"),
+    "build_model": ("blinapk.poppk", "build_model"),
+    "fit": ("blinapk.poppk", "fit"),
+    "load_fit": ("blinapk.poppk", "load_fit"),
+    "PopPKSpec": ("blinapk.poppk", "PopPKSpec"),
+}
+
+__all__ = [
+    "BlinapkError",
+    "BlinapkWarning",
+    "ConvergenceWarning",
+    "DataValidationError",
+    "DataWarning",
+    "Dataset",
+    "ModelCard",
+    "ModelSpecError",
+    "NCAWarning",
+    "RowLedger",
+    "UnitError",
+    "__version__",
+    "dose_records",
+    "get_preset",
+    "list_cards",
+    "load_card",
+    "load_example",
+    "predict_conc",
+    "rate_table",
+    "read_dataset",
+    "simulate_trial",
+    "write_dataset",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve the lazily imported names of the public API."""
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'blinapk' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
