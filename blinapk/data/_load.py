@@ -99,7 +99,12 @@ def load_source(source: str | Path | pd.DataFrame) -> Loaded:
         frame.columns = pd.RangeIndex(len(names))
     elif isinstance(source, str | Path):
         path = Path(source)
-        names = [n for n in _header_names(path)]
+        try:
+            names = [n for n in _header_names(path)]
+        except (UnicodeDecodeError, csv.Error) as exc:  # e.g. a Latin-1 or binary file
+            raise DataValidationError(
+                [Violation("csv_parse", None, (), f"cannot parse {path.name}: {exc}")]
+            ) from exc
         if not names:
             return Loaded(pd.DataFrame({"ROW": np.zeros(0, np.int64)}), path, (), False)
         as_text = {i: "str" for i, n in enumerate(names) if n.strip().upper() in ("ID", "DVID")}

@@ -37,7 +37,14 @@ import numpy as np
 import pandas as pd
 
 from blinapk.errors import ModelSpecError
-from blinapk.nca.blq import STATUS_EXCLUDED, STATUS_LABELS, BLQPolicy, blq_mask, get_blq_policy
+from blinapk.nca.blq import (
+    STATUS_EXCLUDED,
+    STATUS_LABELS,
+    BLQPolicy,
+    blq_mask,
+    blq_positions,
+    get_blq_policy,
+)
 
 __all__ = ["CYTOKINES", "CytokinePeaks", "compute_cytokine_peaks", "dose_events"]
 
@@ -137,7 +144,7 @@ def compute_cytokine_peaks(
     *,
     window: float = 48.0,
     cytokines: tuple[str, ...] = CYTOKINES,
-    blq: str | BLQPolicy = "seed",
+    blq: str | BLQPolicy = "pknca",
 ) -> CytokinePeaks:
     """Baseline, peak, time of peak, fold change and AUC after each dose event.
 
@@ -150,7 +157,11 @@ def compute_cytokine_peaks(
     cytokines : tuple of str
         DVIDs to analyse (those absent from the data are skipped).
     blq : str or BLQPolicy
-        BLQ rule for the AUC values (:mod:`blinapk.nca.blq`); peaks and
+        BLQ rule for the AUC values (:mod:`blinapk.nca.blq`), applied per
+        event profile (baseline at time 0, then the window samples). Default
+        ``"pknca"``: BLQ before the first quantified value -> 0, later BLQ
+        values dropped; it needs no reported value, unlike ``"seed"``, which
+        cannot use a censored row whose DV holds the LLOQ. Peaks and
         baselines are always reported as censored below LLOQ.
 
     Returns
@@ -171,18 +182,18 @@ def compute_cytokine_peaks(
     if not np.isfinite(window) or window <= 0:
         raise ModelSpecError(f"window must be > 0 h, got {window!r}")
     policy = get_blq_policy(blq)
-    if policy.needs_position:
-        raise ModelSpecError("position-dependent BLQ rules are not supported for cytokine AUC")
     ds = dataset if isinstance(dataset, Dataset) else read_dataset(dataset)
     frame = ds.frame
     events = dose_events(rate_table(frame.loc[frame["EVID"].to_numpy() == 1]))
     obs = frame.loc[(frame["EVID"].to_numpy() == 0) & frame["DVID"].isin(list(cytokines))]
 
     n = len(obs)
-    considered = np.zeros(n, dtype=bool)
     mdv = obs["MDV"].to_numpy() == 1
-    outcome = policy.apply(obs["DV"], obs["CENS"], obs["LLOQ"], obs["LOD"])
-    blq_flag, _ = blq_mask(obs["DV"], obs["CENS"], obs["LLOQ"])
+    arrays = {c: obs[c].to_numpy(float) for c in ("TIME", "DV", "CENS", "LLOQ", "LOD")}
+    arrays["BLQ"] = blq_mask(arrays["DV"], arrays["CENS"], arrays["LLOQ"])[0]
+    # ledger: the BLQ outcome of the first event profile a row belongs to
+    status = np.full(n, -1, dtype=np.int8)
+    reason = np.where(mdv, _R_MDV, _R_OUTSIDE).astype(object)
     pos = np.arange(n)
     ev_by_id = {k: g for k, g in events.groupby("ID", sort=False)}
     rows = []
@@ -192,7 +203,7 @@ def compute_cytokine_peaks(
             continue
         idx = pos[obs.index.get_indexer(g.index)]
         for e in ev.itertuples(index=False):
-            rows.append(_one_event(e, dvid, idx, obs, outcome, blq_flag, window, considered))
+            rows.append(_one_event(e, dvid, idx, arrays, policy, window, status, reason))
     table = pd.DataFrame(rows, columns=list(_COLUMNS))
     if "CYCLE" not in events.columns:
         table["CYCLE"] = pd.array([pd.NA] * len(table), dtype="Int64")
@@ -200,8 +211,7 @@ def compute_cytokine_peaks(
         table[col] = table[col].astype("string")
     table = table.sort_values(["ID", "START", "DVID"], kind="stable").reset_index(drop=True)
     table["EVENT"] = table.groupby(["ID", "DVID"], sort=False).cumcount() + 1
-    status = np.where(considered, outcome.status, STATUS_EXCLUDED)
-    reason = np.where(considered, outcome.reason, np.where(mdv, _R_MDV, _R_OUTSIDE))
+    status[status < 0] = STATUS_EXCLUDED
     ledger = _ledger(obs, status, reason)
     units = {"START": "h", "RATE": "ug/h", "PREV_RATE": "ug/h", "BASELINE": "pg/mL",
              "BASELINE_TIME": "h", "PEAK": "pg/mL", "TMAX": "h", "FOLD": "",
@@ -211,13 +221,13 @@ def compute_cytokine_peaks(
     return CytokinePeaks(table=table, ledger=ledger, settings=settings, units=units)
 
 
-def _one_event(e, dvid, idx, obs, outcome, blq_flag, window, considered) -> dict:
+def _one_event(e, dvid, idx, arrays, policy, window, status, reason) -> dict:
     from blinapk.nca.auc import auc_segments
 
-    t = obs["TIME"].to_numpy(float)[idx]
-    dv = obs["DV"].to_numpy(float)[idx]
-    lloq = obs["LLOQ"].to_numpy(float)[idx]
-    censored = blq_flag[idx]
+    t = arrays["TIME"][idx]
+    dv = arrays["DV"][idx]
+    lloq = arrays["LLOQ"][idx]
+    censored = arrays["BLQ"][idx]
     end = min(e.START + window, e.NEXT)
     base_i = np.flatnonzero(t <= e.START)
     post = np.flatnonzero((t > e.START) & (t <= end))
@@ -227,7 +237,7 @@ def _one_event(e, dvid, idx, obs, outcome, blq_flag, window, considered) -> dict
                BASELINE_TEXT="", PEAK_TEXT="", FOLD_TEXT="", BASELINE_CENSORED=False,
                PEAK_CENSORED=False, REASON="")
     why = []
-    b = base_i[-1] if base_i.size else None
+    b = int(base_i[-1]) if base_i.size else None
     if b is None:
         why.append("no baseline sample")
     else:
@@ -250,22 +260,26 @@ def _one_event(e, dvid, idx, obs, outcome, blq_flag, window, considered) -> dict
             row["FOLD"] = row["PEAK"] / row["BASELINE"]
         elif row["BASELINE_CENSORED"]:
             row["FOLD_TEXT"] = f">{row['PEAK'] / lloq[b]:.3g}"
-    # AUC on the BLQ-ruled values, baseline carried to time 0
-    considered[idx[post]] = True
-    if b is not None:
-        considered[idx[b]] = True
-    if b is not None and outcome.status[idx[b]] != STATUS_EXCLUDED:
-        tt = np.r_[0.0, t[post] - e.START]
-        vv = np.r_[outcome.value[idx[b]], outcome.value[idx[post]]]
-        ok = np.isfinite(vv)
-        tt, vv = tt[ok], vv[ok]
-        if tt.size >= 2:
-            row["AUC"] = float(np.sum(auc_segments(tt, vv, "linear")))
-            row["AUC_TLAST"] = float(tt[-1])
-        else:
-            why.append("AUC needs a sample after the event")
-    elif b is not None:
+    # AUC profile: the baseline carried to time 0, then the window samples, after the BLQ rule
+    prof = np.r_[[b] if b is not None else [], post].astype(int)
+    tt = np.r_[[0.0] if b is not None else [], t[post] - e.START]
+    g = idx[prof]
+    pos = blq_positions(np.zeros(prof.size), tt, arrays["BLQ"][g]) if prof.size else None
+    out = policy.apply(arrays["DV"][g], arrays["CENS"][g], arrays["LLOQ"][g], arrays["LOD"][g],
+                       pos)
+    new = status[g] < 0
+    status[g[new]] = out.status[new]
+    reason[g[new]] = out.reason[new]
+    ok = np.isfinite(out.value)
+    if b is None:
+        pass
+    elif not ok[0]:
         why.append("baseline not usable for AUC (BLQ rule)")
+    elif ok.sum() < 2:
+        why.append("AUC needs a usable sample after the event")
+    else:
+        row["AUC"] = float(np.sum(auc_segments(tt[ok], out.value[ok], "linear")))
+        row["AUC_TLAST"] = float(tt[ok][-1])
     row["REASON"] = "; ".join(why)
     return row
 

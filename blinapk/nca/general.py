@@ -90,6 +90,8 @@ class NCAResult:
         """
         index = [*self.groups, "start", "end"]
         order = list(dict.fromkeys(self.table["parameter"]))
+        if self.table.empty:  # no observation at all: an empty table, not a KeyError
+            return pd.DataFrame(columns=index)
         keys = pd.MultiIndex.from_frame(self.table[index].drop_duplicates())
         out = self.table.pivot(index=index, columns="parameter", values=values)
         out = out.reindex(index=keys, columns=order).reset_index()

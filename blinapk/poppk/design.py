@@ -175,11 +175,11 @@ def prepare_data(dataset: Dataset, spec: PopPKSpec) -> PopPKData:
        other non-observation rows (``EVID == 2``) are excluded as records;
     2. observations of another analyte are excluded (``DVID X: not the
        modelled analyte``); ``MDV == 1`` rows are excluded;
-    3. ``CENS == 1`` rows: M3 keeps them as censored at their ``LLOQ``; M1
-       excludes them;
-    4. observations before (or exactly at the start of) the first dose,
-       whose prediction is 0, are excluded; with the proportional error
-       model a quantified ``DV <= 0`` is excluded;
+    3. observations before (or exactly at the start of) the first dose,
+       whose prediction is 0, are excluded;
+    4. ``CENS == 1`` rows: M3 keeps them as censored at their ``LLOQ``; M1
+       excludes them; with the proportional error model a quantified
+       ``DV <= 0`` is excluded;
     5. subjects left with no used observation are dropped and their dose rows
        excluded.
 
@@ -226,10 +226,6 @@ def prepare_data(dataset: Dataset, spec: PopPKSpec) -> PopPKData:
     exclude(is_obs & (dvid != DVID),
             np.array([_REASON_DVID.format(dvid=d or "missing") for d in dvid], dtype=object))
     exclude(is_obs & (mdv == 1), _REASON_MDV)
-    if spec.blq == "M1":
-        exclude(is_obs & cens, _REASON_M1)
-    if spec.residual == "proportional":
-        exclude(is_obs & ~cens & (dv <= 0), _REASON_NONPOS)
 
     doses = frame.loc[is_dose]
     first_dose = doses.groupby("ID", sort=False)["TIME"].min()
@@ -241,6 +237,10 @@ def prepare_data(dataset: Dataset, spec: PopPKSpec) -> PopPKData:
     with np.errstate(invalid="ignore"):
         predose = np.isnan(ft) | (t < ft) | ((t == ft) & (fr > 0))
     exclude(is_obs & predose, _REASON_PREDOSE)
+    if spec.blq == "M1":
+        exclude(is_obs & cens, _REASON_M1)
+    if spec.residual == "proportional":
+        exclude(is_obs & ~cens & (dv <= 0), _REASON_NONPOS)
 
     used_obs = is_obs & (status == "used")
     ids_all = frame["ID"].to_numpy()

@@ -44,7 +44,13 @@ METHODS: tuple[str, ...] = ("nuts", "map", "laplace")
 
 
 def _population_rvs(model: Any) -> set:
-    """Free RVs that are not per-subject (jittered at the start of each chain)."""
+    """Free RVs that are not per-subject (jittered at the start of each chain).
+
+    Population-level starting values get a U(-1, 1) jitter on the unconstrained
+    scale so chains start apart (R-hat can detect non-convergence); per-subject
+    effects start at their data-driven values. The jitter also guarantees no
+    exactly-zero gradient component at the start (nutpie rejects those).
+    """
     dims = model.named_vars_to_dims
     return {rv for rv in model.free_RVs if "subject" not in (dims.get(rv.name) or ())}
 
@@ -78,10 +84,15 @@ def _sample_nuts(model: Any, info: BuildInfo, sampler: str, *, draws: int, tune:
     if sampler == "nutpie":
         import nutpie
 
+        from pymc.model.transform.optimization import freeze_dims_and_data
+
         t0 = time.perf_counter()
+        # JAX needs static shapes; freeze here (not inside nutpie) so that the variables
+        # to jitter belong to the model actually compiled.
+        target = freeze_dims_and_data(model) if backend == "jax" else model
         compiled = nutpie.compile_pymc_model(
-            model, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",
-            initial_points=initvals, jitter_rvs=_population_rvs(model))
+            target, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",
+            initial_points=initvals, jitter_rvs=_population_rvs(target), freeze_model=False)
         timings["compile_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,

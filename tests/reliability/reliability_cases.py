@@ -364,8 +364,8 @@ CARD_CASES: tuple[Case, ...] = (
     C("card_empty", "an empty card file", CARD_TOML, "", ("'schema_version'", "missing")),
     C("card_missing_typical", "typical.V absent", '[typical.V]\nvalue = 5.98\nsource = "s"\n'
       'published = true\nflag = "V"\n', "", ("'typical.V'", "missing")),
-    C("card_unknown_key", "top-level typo 'omgea'", "[omega.CL]", "[omgea.CL]",
-      ("'omgea'", "unknown key")),
+    C("card_unknown_key", "misspelt optional key 'elimnation'", 'structure = "1cmt"',
+      'structure = "1cmt"\nelimnation = "linear"', ("'elimnation'", "unknown key")),
     C("card_negative_omega", "omega.CL = -0.7", "value = 0.7", "value = -0.7",
       ("'omega.CL.value'", "> 0")),
     C("card_zero_typical", "typical CL = 0", _CL, "[typical.CL]\nvalue = 0.0",

@@ -1,0 +1,315 @@
+"""Plots of NCA results: Css by dose, individual profiles, cytokine release.
+
+Every function takes a result (or the dataset it came from), draws it and
+returns the matplotlib Axes or Figure; none computes a new quantity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_css_by_dose", "plot_cytokines", "plot_profiles"]
+
+_BLQ_STYLE = dict(marker="v", facecolor="none", edgecolor="tab:red", s=28, zorder=4)
+
+
+def _spread(n: int, width: float = 0.25) -> np.ndarray:
+    """Deterministic horizontal offsets for a strip of n points (no random jitter)."""
+    if n <= 1:
+        return np.zeros(n)
+    return np.linspace(-width, width, n)
+
+
+def _levels(table: pd.DataFrame) -> list:
+    col = table["DOSE_LEVEL"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        present = set(col.dropna())
+        return [c for c in col.cat.categories if c in present]
+    order = table.groupby("DOSE_LEVEL", observed=True)["R0"].median().sort_values()
+    return list(order.index)
+
+
+def plot_css_by_dose(result, ax=None, *, value: str = "CSS", log: bool = True,
+                     max_levels: int = 10):
+    """Css (or CL) per dose level: box plot with the individual values on top.
+
+    Parameters
+    ----------
+    result : CssResult or pandas.DataFrame
+        :func:`blinapk.nca.compute_css` result (or its table).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    value : {"CSS", "CL"}
+        Column to show.
+    log : bool
+        Logarithmic y axis (default).
+    max_levels : int
+        With more distinct dose levels than this (typically BSA-based doses
+        in data without a ``DOSE_LEVEL`` label) the values are drawn against
+        the delivered daily dose R0 x 24 on a log axis instead of as boxes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    table = result.to_frame() if hasattr(result, "to_frame") else result
+    units = getattr(result, "units", {}) or {}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    ok = table[np.isfinite(table[value].to_numpy(dtype=float, na_value=np.nan))]
+    levels = _levels(ok) if len(ok) else []
+    if len(levels) > max_levels:  # e.g. BSA-based doses without a DOSE_LEVEL label
+        return _css_vs_rate(table, ok, ax, value, units, log)
+    data = [ok.loc[ok["DOSE_LEVEL"] == lv, value].to_numpy(float) for lv in levels]
+    if data:
+        ax.boxplot(data, positions=np.arange(len(levels)), widths=0.6, showfliers=False,
+                   medianprops=dict(color="black"), boxprops=dict(color="0.4"),
+                   whiskerprops=dict(color="0.4"), capprops=dict(color="0.4"))
+    cycles = sorted(ok["CYCLE"].dropna().unique()) if "CYCLE" in ok else []
+    colours = plt.get_cmap("tab10")
+    for i, lv in enumerate(levels):
+        sub = ok[ok["DOSE_LEVEL"] == lv]
+        x = i + _spread(len(sub))
+        if cycles:
+            c_idx = [cycles.index(c) if c in cycles else 0 for c in sub["CYCLE"].fillna(cycles[0])]
+            colour = [colours(k % 10) for k in c_idx]
+        else:
+            colour = "tab:blue"
+        ax.scatter(x, sub[value], s=14, alpha=0.7, c=colour, zorder=3, linewidths=0)
+    for k, c in enumerate(cycles):
+        ax.scatter([], [], s=14, color=colours(k % 10), label=f"cycle {c:g}"
+                   if isinstance(c, int | float | np.number) else f"cycle {c}")
+    if cycles:
+        ax.legend(frameon=False, fontsize=8)
+    ax.set_xticks(np.arange(len(levels)))
+    ax.set_xticklabels([f"{lv}\n(n={len(d)})" for lv, d in zip(levels, data, strict=True)],
+                       rotation=45 if len(levels) > 6 else 0, fontsize=8)
+    if log and len(ok):
+        ax.set_yscale("log")
+    label = {"CSS": "Css", "CL": "CL = R0/Css"}.get(value, value)
+    ax.set_ylabel(f"{label} ({units.get(value, '')})")
+    ax.set_xlabel("dose level")
+    n_ne = int(len(table) - len(ok))
+    ax.set_title(f"{label} by dose level" + (f" ({n_ne} segment(s) not estimable)" if n_ne else ""),
+                 fontsize=10)
+    return ax
+
+
+def _cycle_colours(frame):
+    cycles = sorted(frame["CYCLE"].dropna().unique()) if "CYCLE" in frame else []
+    cmap = plt.get_cmap("tab10")
+    if not cycles:
+        return ["tab:blue"] * len(frame), []
+    idx = [cycles.index(c) if c in cycles else 0 for c in frame["CYCLE"].fillna(cycles[0])]
+    return [cmap(k % 10) for k in idx], [(c, cmap(k % 10)) for k, c in enumerate(cycles)]
+
+
+def _css_vs_rate(table, ok, ax, value, units, log):
+    colour, legend = _cycle_colours(ok)
+    ax.scatter(ok["R0"] * 24.0, ok[value], s=14, alpha=0.7, c=colour, linewidths=0)
+    for c, col in legend:
+        ax.scatter([], [], s=14, color=col, label=f"cycle {c:g}" if isinstance(c, float | int)
+                   else f"cycle {c}")
+    if legend:
+        ax.legend(frameon=False, fontsize=8)
+    ax.set_xscale("log")
+    if log:
+        ax.set_yscale("log")
+    label = {"CSS": "Css", "CL": "CL = R0/Css"}.get(value, value)
+    ax.set_xlabel("delivered dose R0 x 24 (ug/day)")
+    ax.set_ylabel(f"{label} ({units.get(value, '')})")
+    n_ne = int(len(table) - len(ok))
+    ax.set_title(f"{label} vs delivered dose" + (f" ({n_ne} not estimable)" if n_ne else ""),
+                 fontsize=10)
+    return ax
+
+
+def _one_profile(ax, obs: pd.DataFrame, rates: pd.DataFrame | None, title: str, log: bool):
+    q = obs[obs["CENS"] == 0]
+    blq = obs[obs["CENS"] == 1]
+    ax.plot(q["TIME"], q["DV"], "o-", ms=3.5, lw=0.8, color="tab:blue", label="quantified")
+    if len(blq):
+        ax.scatter(blq["TIME"], blq["LLOQ"], label="BLQ (at LLOQ)", **_BLQ_STYLE)
+    if log and (q["DV"] > 0).any():
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=9)
+    if rates is not None and len(rates):
+        tw = ax.twinx()
+        t = np.r_[rates["START"].to_numpy(float), rates["END"].to_numpy(float)[-1]]
+        r = np.r_[rates["RATE"].to_numpy(float), 0.0] * 24.0
+        tw.step(t, r, where="post", color="tab:orange", lw=1.0, alpha=0.8)
+        tw.fill_between(t, r, step="post", color="tab:orange", alpha=0.12)
+        tw.set_ylim(0, max(r.max(), 1e-9) * 3.0)  # keep the rate in the lower third
+        tw.set_ylabel("rate (ug/day)", color="tab:orange", fontsize=8)
+        tw.tick_params(axis="y", labelsize=7, colors="tab:orange")
+        ax.set_zorder(tw.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    return ax
+
+
+def plot_profiles(dataset, ids: Sequence | None = None, ax=None, *, dvid: str = "BLIN",
+                  log: bool = True, max_panels: int = 6):
+    """Individual concentration-time profiles with the infusion rate underneath.
+
+    Quantified samples are joined points; BLQ samples are open red triangles
+    drawn at their LLOQ. The rate in force (from
+    :func:`blinapk.dosing.rate_table` of the dataset's dose rows) is drawn as
+    a step on a twin axis, so interruptions and step doses are visible.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data (:func:`blinapk.data.read_dataset`).
+    ids : sequence, optional
+        Subjects to draw (default: the first ``max_panels``).
+    ax : matplotlib.axes.Axes, optional
+        Draw every selected subject on this one Axes (no rate axis) and
+        return it; otherwise one panel per subject in a new Figure.
+    dvid : str
+        Analyte to draw.
+    log : bool
+        Logarithmic concentration axis.
+    max_panels : int
+        Number of subjects drawn when ``ids`` is None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+    """
+    from blinapk.dosing import rate_table
+
+    frame = dataset.frame
+    ids = list(dataset.subjects[:max_panels]) if ids is None else list(ids)
+    obs = frame[(frame["EVID"] == 0) & (frame["DVID"] == dvid) & (frame["MDV"] == 0)]
+    unit = dataset.units.dv
+    if ax is not None:
+        for sid in ids:
+            _one_profile(ax, obs[obs["ID"] == sid], None, f"{dvid}", log)
+        ax.set_xlabel("time (h)")
+        ax.set_ylabel(f"{dvid} ({unit})")
+        return ax
+    rates = rate_table(frame[frame["EVID"] == 1])
+    n = len(ids)
+    ncol = min(3, max(n, 1))
+    nrow = int(np.ceil(n / ncol)) if n else 1
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False,
+                             constrained_layout=True)
+    for k, sid in enumerate(ids):
+        a = axes.flat[k]
+        _one_profile(a, obs[obs["ID"] == sid], rates[rates["ID"] == sid], f"ID {sid}", log)
+        a.set_xlabel("time (h)", fontsize=8)
+        a.set_ylabel(f"{dvid} ({unit})", fontsize=8)
+        a.tick_params(labelsize=7)
+    for a in list(axes.flat)[n:]:
+        a.set_visible(False)
+    if n:
+        axes.flat[0].legend(fontsize=7, frameon=False, loc="lower right")
+    return fig
+
+
+def plot_cytokines(data, peaks=None, *, cytokines: Sequence[str] | None = None,
+                   window: tuple[float, float] = (-24.0, 48.0), kinds=("start", "step-up")):
+    """Cytokine release around each treatment start and step-up.
+
+    Two forms:
+
+    * ``plot_cytokines(peaks)`` with a :class:`~blinapk.nca.CytokinePeaks`:
+      peak concentration per cytokine, starts vs step-ups (log scale; censored
+      peaks counted in the labels, not drawn as numbers);
+    * ``plot_cytokines(dataset, peaks)``: individual time courses relative to
+      each event of ``peaks`` (one panel per cytokine), with the peaks marked.
+
+    Parameters
+    ----------
+    data : CytokinePeaks or Dataset
+        What to draw (see above).
+    peaks : CytokinePeaks, optional
+        Events and peaks, required with a Dataset.
+    cytokines : sequence of str, optional
+        DVIDs to draw (default: those in the peaks table).
+    window : (float, float)
+        Time range around each event, h.
+    kinds : tuple of str
+        Event kinds to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if hasattr(data, "to_frame") and peaks is None:
+        return _plot_peak_strips(data.to_frame(), cytokines, kinds, data.units)
+    if peaks is None:
+        raise TypeError("plot_cytokines(dataset, peaks): the events come from a CytokinePeaks")
+    table = peaks.to_frame()
+    dv_names = list(cytokines or _ordered_dvids(table))
+    frame = data.frame
+    obs = frame[(frame["EVID"] == 0) & (frame["MDV"] == 0) & frame["DVID"].isin(dv_names)]
+    fig, axes = plt.subplots(1, max(len(dv_names), 1), figsize=(3.4 * max(len(dv_names), 1), 3.4),
+                             squeeze=False, sharey=True, constrained_layout=True)
+    colours = {"start": "tab:red", "step-up": "tab:blue"}
+    for a, dv in zip(axes.flat, dv_names, strict=False):
+        t_dv = table[(table["DVID"] == dv) & table["KIND"].isin(kinds)]
+        o_dv = obs[obs["DVID"] == dv]
+        by_id = dict(list(o_dv.groupby("ID", sort=False)))
+        for e in t_dv.itertuples(index=False):
+            o = by_id.get(e.ID)
+            if o is None:
+                continue
+            rel = o["TIME"].to_numpy(float) - e.START
+            m = (rel >= window[0]) & (rel <= window[1])
+            y = np.where(o["CENS"].to_numpy() == 1, o["LLOQ"], o["DV"])[m]
+            a.plot(rel[m], y, "-", lw=0.6, alpha=0.35, color=colours.get(e.KIND, "0.5"))
+            if np.isfinite(e.PEAK):
+                a.scatter([e.TMAX], [e.PEAK], s=10, color=colours.get(e.KIND, "0.5"), zorder=3)
+        lloq = o_dv["LLOQ"].median() if len(o_dv) else np.nan
+        if np.isfinite(lloq):
+            a.axhline(lloq, color="0.3", ls=":", lw=0.8)
+            a.text(window[1], lloq, "LLOQ", ha="right", va="bottom", fontsize=7, color="0.3")
+        a.axvline(0.0, color="0.3", lw=0.8)
+        a.set_yscale("log")
+        a.set_title(dv, fontsize=10)
+        a.set_xlabel("time since start / step-up (h)", fontsize=8)
+    axes.flat[0].set_ylabel(f"concentration ({data.units.dv}); BLQ drawn at LLOQ", fontsize=8)
+    for kind, c in colours.items():
+        if kind in kinds:
+            axes.flat[0].plot([], [], color=c, label=kind)
+    axes.flat[0].legend(fontsize=7, frameon=False)
+    return fig
+
+
+def _ordered_dvids(table) -> list:
+    from blinapk.nca.cytokines import CYTOKINES
+
+    present = list(pd.unique(table["DVID"]))
+    return [c for c in CYTOKINES if c in present] + [c for c in present if c not in CYTOKINES]
+
+
+def _plot_peak_strips(table, cytokines, kinds, units):
+    dv_names = list(cytokines or _ordered_dvids(table))
+    fig, ax = plt.subplots(figsize=(1.6 * max(len(dv_names), 1) * len(kinds) + 1.5, 4.0),
+                           constrained_layout=True)
+    colours = {"start": "tab:red", "step-up": "tab:blue"}
+    labels, pos = [], 0
+    for dv in dv_names:
+        for kind in kinds:
+            sub = table[(table["DVID"] == dv) & (table["KIND"] == kind)]
+            y = sub["PEAK"].to_numpy(float)
+            y = y[np.isfinite(y)]
+            n_cens = int(sub["PEAK_CENSORED"].sum())
+            if y.size:
+                ax.boxplot([y], positions=[pos], widths=0.6, showfliers=False,
+                           medianprops=dict(color="black"))
+                ax.scatter(pos + _spread(y.size), y, s=10, alpha=0.6,
+                           color=colours.get(kind, "0.5"), zorder=3, linewidths=0)
+            labels.append(f"{dv}\n{kind}\nn={y.size}, <LLOQ {n_cens}")
+            pos += 1
+    ax.set_xticks(np.arange(len(labels)))
+    ax.set_xticklabels(labels, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"peak ({units.get('PEAK', '')})")
+    ax.set_title("Cytokine peaks within 48 h: treatment start vs step-up", fontsize=10)
+    return fig
