@@ -15,6 +15,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -207,6 +208,40 @@ def _idata_from_draws(draws: Mapping[str, np.ndarray], model: Any) -> Any:
     return az.from_dict(posterior=dict(draws), coords=coords, dims=dims)
 
 
+#: A centered omega below this at the posterior mode has collapsed onto the
+#: degenerate joint mode (all random effects equal, omega -> 0).
+OMEGA_COLLAPSE = 1e-3
+
+
+def _fit_mode(dataset: Dataset, model: Any, info: BuildInfo, card: Any, seed: int
+              ) -> tuple[Any, BuildInfo, Any, dict[str, np.ndarray]]:
+    """Posterior mode, guarding against the centered joint-mode collapse.
+
+    The joint density of a centered random effect is unbounded as omega -> 0
+    with every random effect at the mean, so an optimiser can run off to that
+    degenerate mode when the data inform the effect only moderately. When an
+    automatically centered parameter collapses (omega < :data:`OMEGA_COLLAPSE`),
+    it is switched to non-centered and the mode is searched again.
+    """
+    from blinapk.poppk.laplace import fit_map
+
+    res, values = fit_map(model, info.initvals, seed=seed)
+    if info.spec.correlation:
+        return model, info, res, values
+    collapsed = [p for p, c in info.parameterisation.items()
+                 if c.chosen == "centered" and c.requested == "auto"
+                 and float(values[f"omega_{p}"]) < OMEGA_COLLAPSE]
+    if not collapsed:
+        return model, info, res, values
+    chosen = {p: c.chosen for p, c in info.parameterisation.items()}
+    chosen.update({p: "noncentered" for p in collapsed})
+    spec = replace(info.spec, parameterisation=tuple(sorted(chosen.items())))
+    model = build_model(dataset, spec, priors=info.priors, card=card)
+    info = model_info(model)
+    res, values = fit_map(model, info.initvals, seed=seed)
+    return model, info, res, values
+
+
 def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         priors: PriorConfig | Mapping[str, Any] | None = None,
         card: str | ModelCard | None = None, sampler: str = "default", draws: int = 1000,
@@ -300,14 +335,15 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
                                 backend=backend)
         timings.update(t)
     else:
-        from blinapk.poppk.laplace import fit_laplace, fit_map
+        from blinapk.poppk.laplace import fit_laplace
 
         t0 = time.perf_counter()
+        model, info, res, values = _fit_mode(dataset, model, info, card, seed)
         if method == "map":
-            res, values = fit_map(model, info.initvals, seed=seed)
             values = {k: np.asarray(v)[None, None, ...] for k, v in values.items()}
         else:
-            res, values = fit_laplace(model, info.initvals, draws=int(draws), chains=int(chains),
+            start = {rv.name: values[rv.name] for rv in model.free_RVs}
+            res, values = fit_laplace(model, start, draws=int(draws), chains=int(chains),
                                       seed=seed)
         timings["optimise_s"] = time.perf_counter() - t0
         idata = _idata_from_draws(values, model)

@@ -6,6 +6,10 @@ import pytest
 from blinapk.pk import DoseMatrix, predict_conc
 
 RNG = np.random.default_rng(11)
+# Python-linker compilation keeps the suite fast on a fresh cache; the PyMC path
+# (default C linker, dense 2-cmt) is exercised once with DEFAULT_MODE.
+FAST = "FAST_COMPILE"
+DEFAULT_MODE = None
 # 3 subjects: step infusion with a gap + bolus; overlapping infusions; bolus only
 DOSES = DoseMatrix(
     time=[[0.0, 24.0, 30.0, 48.0], [0.0, 2.0, 0.0, 0.0], [5.0, 0.0, 0.0, 0.0]],
@@ -62,7 +66,8 @@ def test_pytensor_values_and_gradients(model, method):
     conc = predict_conc(TIMES, SUBJ, DOSES, sym, model, xp=pt, method=method)
     loss = pt.sum(WEIGHTS * pt.log1p(conc))
     grads = pt.grad(loss, [sym[n] for n in names])
-    f = pytensor.function([sym[n] for n in names], [conc, *grads])
+    mode = DEFAULT_MODE if (model, method) == ("2cmt", "dense") else FAST
+    f = pytensor.function([sym[n] for n in names], [conc, *grads], mode=mode)
     out = f(*[PARAMS[model][n] for n in names])
     ref = predict_conc(TIMES, SUBJ, DOSES, PARAMS[model], model, method="dense")
     np.testing.assert_allclose(out[0], ref, rtol=1e-10, atol=1e-12)
@@ -90,7 +95,7 @@ def test_pytensor_gradients_finite_at_extremes():
     for method in ("dense", "segments"):
         conc = predict_conc(times, subj, dm, sym, "2cmt", xp=pt, method=method)
         grads = pt.grad(pt.sum(conc), list(sym.values()))
-        out = pytensor.function(list(sym.values()), [conc, *grads])(*vals.values())
+        out = pytensor.function(list(sym.values()), [conc, *grads], mode=FAST)(*vals.values())
         for arr in out:
             assert np.all(np.isfinite(arr)), method
 
@@ -100,7 +105,7 @@ def test_pytensor_per_observation_params_match_subject_params():
     pt = pytensor.tensor
     cl, v = pt.dvector("cl"), pt.dvector("v")
     conc = predict_conc(TIMES, SUBJ, DOSES, {"CL": cl, "V": v}, xp=pt, per_observation=True)
-    f = pytensor.function([cl, v], conc)
+    f = pytensor.function([cl, v], conc, mode=FAST)
     p = PARAMS["1cmt"]
     np.testing.assert_allclose(
         f(p["CL"][SUBJ], p["V"][SUBJ]), predict_conc(TIMES, SUBJ, DOSES, p), rtol=1e-12
