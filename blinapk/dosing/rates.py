@@ -307,7 +307,16 @@ def rate_at(rates: pd.DataFrame, ids: Any, times: Any) -> pd.DataFrame:
         ids = pd.Series([ids] * times.size)
     ids = pd.Series(ids).reset_index(drop=True)
     if len(ids) != times.size:
-        raise ValueError(f"ids ({len(ids)}) and times ({times.size}) differ in length")
+        raise DataValidationError(
+            [
+                Violation(
+                    "length_mismatch",
+                    None,
+                    (),
+                    f"ids ({len(ids)}) and times ({times.size}) differ in length",
+                )
+            ]
+        )
     code, uniques = pd.factorize(rates["ID"], sort=False)
     start = rates["START"].to_numpy(dtype=float)
     o = np.lexsort((start, code))

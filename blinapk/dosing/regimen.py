@@ -182,7 +182,7 @@ class Regimen:
         )
         if not cycles:
             raise ModelSpecError(f"regimen {self.name!r} has no CycleSpec")
-        if isinstance(self.n_cycles, bool) or int(self.n_cycles) != self.n_cycles:
+        if not _is_whole_number(self.n_cycles):
             raise ModelSpecError(f"n_cycles must be an integer, got {self.n_cycles!r}")
         object.__setattr__(self, "n_cycles", int(self.n_cycles))
         expected = 1
@@ -341,6 +341,16 @@ def regimen_from_dict(data: Mapping[str, Any]) -> AnyRegimen:
     if kind not in kinds:
         raise ModelSpecError(f"unknown regimen kind {kind!r}; expected one of {sorted(kinds)}")
     return kinds[kind].from_dict(data)
+
+
+def _is_whole_number(value: Any) -> bool:
+    """Whether ``value`` is a whole number (not a bool, not text)."""
+    if isinstance(value, bool | str | bytes):
+        return False
+    try:
+        return int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def with_n_cycles(regimen: AnyRegimen, n_cycles: int) -> AnyRegimen:

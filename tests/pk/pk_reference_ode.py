@@ -24,8 +24,11 @@ def ode_conc(times, doses, cl, v, q=0.0, v2=1.0):
     k10, k12, k21 = cl / v, q / v, q / v2
     starts = [s for s, a, d in doses if d > 0]
     ends = [s + d for s, a, d in doses if d > 0]
-    grid = np.unique(np.concatenate([[0.0, min(0.0, times.min(initial=0.0))], starts, ends,
-                                     [s for s, a, d in doses], times]))
+    grid = np.unique(
+        np.concatenate(
+            [[0.0, min(0.0, times.min(initial=0.0))], starts, ends, [s for s, a, d in doses], times]
+        )
+    )
 
     def rate_on(t_left):
         return sum(a / d for s, a, d in doses if d > 0 and s <= t_left < s + d)
@@ -45,8 +48,16 @@ def ode_conc(times, doses, cl, v, q=0.0, v2=1.0):
             # to O(h^2) ~ 1e-18 here
             state = state + (grid[i + 1] - t) * np.asarray(rhs(t, state, rate_on(t)))
         elif i + 1 < len(grid):
-            sol = solve_ivp(rhs, (t, grid[i + 1]), state, method="LSODA", rtol=RTOL, atol=ATOL,
-                            jac=lambda *_: jac, args=(rate_on(t),))
+            sol = solve_ivp(
+                rhs,
+                (t, grid[i + 1]),
+                state,
+                method="LSODA",
+                rtol=RTOL,
+                atol=ATOL,
+                jac=lambda *_: jac,
+                args=(rate_on(t),),
+            )
             assert sol.success, sol.message
             state = sol.y[:, -1]
     return np.array([at[t] for t in times])

@@ -25,8 +25,9 @@ def _one(time, amt, duration):
 
 
 def _pred(times, dm, p, model, method):
-    return predict_conc(np.asarray(times, float), np.zeros(len(times), int), dm, p, model,
-                        method=method)
+    return predict_conc(
+        np.asarray(times, float), np.zeros(len(times), int), dm, p, model, method=method
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -92,7 +93,9 @@ def test_two_cmt_with_negligible_periphery_equals_one_cmt():
     t = np.linspace(0, 60, 61)
     p2 = dict(P1, Q=np.array([1e-10]), V2=np.array([10.0]))
     np.testing.assert_allclose(
-        _pred(t, dm, p2, "2cmt", "dense"), _pred(t, dm, P1, "1cmt", "dense"), rtol=1e-8,
+        _pred(t, dm, p2, "2cmt", "dense"),
+        _pred(t, dm, P1, "1cmt", "dense"),
+        rtol=1e-8,
         atol=1e-12,
     )
 

@@ -77,7 +77,9 @@ def _check(recs, p, model, extra):
     dm = dose_matrix(_frame(recs), [1])
     times = _obs_times(dm, extra)
     # the reference integrates exactly the doses the DoseMatrix holds
-    doses = [(s, a, d) for s, a, d in zip(dm.time[0], dm.amt[0], dm.duration[0]) if a > 0]
+    doses = [
+        (s, a, d) for s, a, d in zip(dm.time[0], dm.amt[0], dm.duration[0], strict=True) if a > 0
+    ]
     ref = ode_conc(times, doses, p["CL"], p["V"], p.get("Q", 0.0), p.get("V2", 1.0))
     params = {k: np.array([v]) for k, v in p.items()}
     subj = np.zeros(times.size, dtype=int)
@@ -87,9 +89,7 @@ def _check(recs, p, model, extra):
     return ref
 
 
-SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

@@ -116,8 +116,7 @@ DOSING_CASES: tuple[Case, ...] = (
          key=("bolus", "bolus_table")),
 )
 
-#: Known gaps in modules the reliability owner may not edit: kept as strict xfails
-#: so that they flip to failures (and get promoted) when fixed.
+#: Formerly known gaps in blinapk.dosing (bare ValueErrors), now typed errors.
 DOSING_GAPS: tuple[Case, ...] = (
     Case("dosing_n_cycles_text", "dosing", "get_preset(n_cycles='two')",
          lambda tmp: get_preset("adult_rr", n_cycles="two"), ModelSpecError,

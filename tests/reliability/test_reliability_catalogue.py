@@ -117,8 +117,7 @@ def test_suspicious_input_warns_and_keeps_every_row(case, tmp_path):
 
 
 @pytest.mark.parametrize("case", DOSING_GAPS, ids=_ids(DOSING_GAPS))
-@pytest.mark.xfail(strict=True, reason="raises a bare ValueError (blinapk.dosing; reported)")
-def test_known_gaps_in_dosing(case, tmp_path):
+def test_former_gaps_in_dosing_are_typed(case, tmp_path):
     with pytest.raises(BlinapkError) as info:
         case.call(tmp_path)
     _assert_blinapk_error(info.value, case.expect)

@@ -1,0 +1,94 @@
+"""Segment plan structure and agreement of the two exact methods at scale."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from blinapk.pk import DoseMatrix, dose_matrix, plan_segments, predict_conc, predict_conc_plan
+
+
+def test_bag_changes_merge_and_gaps_are_explicit():
+    # three 24 h bags at 1 ug/h, a 4 h gap, then 2 ug/h; bolus at 10 h
+    frame = pd.DataFrame(
+        {
+            "ID": 1,
+            "TIME": [0.0, 24.0, 48.0, 76.0, 10.0],
+            "AMT": [24.0, 24.0, 24.0, 48.0, 5.0],
+            "RATE": [1.0, 1.0, 1.0, 2.0, 0.0],
+        }
+    )
+    plan = plan_segments([9.0, 10.0, 50.0, 74.0, 80.0], [0] * 5, dose_matrix(frame, [1]))
+    np.testing.assert_array_equal(plan.grid_time[0], [0.0, 10.0, 72.0, 76.0, 100.0])
+    np.testing.assert_array_equal(plan.grid_rate[0], [1.0, 1.0, 0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(plan.grid_bolus[0], [0.0, 5.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(plan.state_index, [1, 2, 2, 3, 4])
+    np.testing.assert_allclose(plan.dt, [9.0, 0.0, 40.0, 2.0, 4.0])
+    np.testing.assert_array_equal(plan.rate, [1.0, 1.0, 1.0, 0.0, 2.0])
+
+
+def test_overlap_rate_returns_to_exact_zero():
+    # 0.1 + 0.2 - 0.1 - 0.2 is not 0 in floating point; the plan snaps it
+    dm = DoseMatrix(time=[[0.0, 1.0]], amt=[[0.3, 0.6]], duration=[[3.0, 3.0]])
+    plan = plan_segments([10.0], [0], dm)
+    assert plan.grid_rate[0, -1] == 0.0 and plan.rate[0] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), model=st.sampled_from(["1cmt", "2cmt"]))
+def test_dense_equals_segments_many_subjects(seed, model):
+    rng = np.random.default_rng(seed)
+    n_sub, n_dose = 7, 9
+    start = np.round(rng.uniform(0, 200, (n_sub, n_dose)) * 4) / 4
+    dur = np.where(
+        rng.random((n_sub, n_dose)) < 0.3, 0.0, rng.choice([1.0, 24.0, 48.0], (n_sub, n_dose))
+    )
+    amt = np.where(rng.random((n_sub, n_dose)) < 0.2, 0.0, rng.uniform(0.1, 30, (n_sub, n_dose)))
+    dm = DoseMatrix(time=start, amt=amt, duration=dur)
+    subj = rng.integers(0, n_sub, 400)
+    times = np.where(
+        rng.random(400) < 0.3, start[subj, rng.integers(0, n_dose, 400)], rng.uniform(-5, 300, 400)
+    )
+    p = {
+        "CL": rng.uniform(0.5, 5, n_sub),
+        "V": rng.uniform(2, 10, n_sub),
+        "Q": rng.uniform(0.1, 5, n_sub),
+        "V2": rng.uniform(1, 30, n_sub),
+    }
+    dense = predict_conc(times, subj, dm, p, model, method="dense")
+    seg = predict_conc(times, subj, dm, p, model, method="segments")
+    np.testing.assert_allclose(seg, dense, rtol=1e-10, atol=1e-10)
+    assert np.all(dense >= 0)
+    # per-observation parameters equal to the subject's reproduce the subject result
+    p_obs = {k: v[subj] for k, v in p.items()}
+    np.testing.assert_allclose(
+        predict_conc(times, subj, dm, p_obs, model, per_observation=True), dense, rtol=1e-12
+    )
+
+
+def test_plan_reuse_and_dense_chunking(monkeypatch):
+    import blinapk.pk.predict as predict_mod
+
+    rng = np.random.default_rng(5)
+    dm = DoseMatrix(time=[[0.0, 30.0]], amt=[[10.0, 4.0]], duration=[[20.0, 0.0]])
+    times = rng.uniform(0, 100, 1000)
+    subj = np.zeros(1000, int)
+    plan = plan_segments(times, subj, dm)
+    for cl in (1.0, 3.0):
+        p = {"CL": np.array([cl]), "V": np.array([5.0])}
+        full = predict_conc(times, subj, dm, p, method="dense")
+        monkeypatch.setattr(predict_mod, "_CHUNK_ELEMENTS", 50)  # 25 obs per chunk
+        chunked = predict_conc(times, subj, dm, p, method="dense")
+        monkeypatch.undo()
+        np.testing.assert_array_equal(chunked, full)
+        np.testing.assert_allclose(predict_conc_plan(plan, p), full, rtol=1e-12)
+
+
+def test_unsorted_observations_and_empty():
+    dm = DoseMatrix(time=[[0.0], [2.0]], amt=[[10.0], [5.0]], duration=[[0.0], [4.0]])
+    p = {"CL": np.array([2.0, 1.0]), "V": np.array([4.0, 5.0])}
+    times = np.array([3.0, 1.0, 0.0, 7.0, 2.0])
+    subj = np.array([1, 0, 0, 1, 1])
+    seg = predict_conc(times, subj, dm, p, method="segments")
+    np.testing.assert_allclose(seg, predict_conc(times, subj, dm, p, method="dense"), rtol=1e-13)
+    assert predict_conc([], [], dm, p).shape == (0,)
