@@ -106,7 +106,8 @@ class CssResult:
     table : pandas.DataFrame
         One row per subject x segment (see :meth:`to_frame`).
     ledger : RowLedger
-        Fate of every BLIN observation row (built on first access).
+        Fate of every BLIN observation row (built on first access from
+        ``ledger_parts``, the per-row status and reason codes).
     settings : dict
         Arguments of :func:`compute_css`.
     units : dict
