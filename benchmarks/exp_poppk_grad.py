@@ -41,13 +41,16 @@ SPEC = {"structure": "1cmt", "covariates": ["CL~BSA:power"], "bsv": ["CL", "V"]}
 
 
 def _time_calls(fn, x, repeat):
+    """Median wall microseconds per call (and CPU microseconds, robust to load)."""
     fn(x)
     out = []
+    c0 = time.process_time()
     for _ in range(repeat):
         t = time.perf_counter()
         fn(x)
         out.append(time.perf_counter() - t)
-    return float(np.median(out)) * 1e6
+    cpu = (time.process_time() - c0) / repeat
+    return float(np.median(out)) * 1e6, cpu * 1e6
 
 
 def bench_pytensor(model, modes, repeat):
@@ -68,9 +71,9 @@ def bench_pytensor(model, modes, repeat):
             call = f
         call(x)
         compile_s = time.perf_counter() - t0
-        us = _time_calls(call, x, repeat)
+        us, cpu = _time_calls(call, x, repeat)
         rows.append({"variant": f"pytensor-{mode}", "compile_s": compile_s, "us_per_eval": us,
-                     "dim": int(x.size)})
+                     "cpu_us_per_eval": cpu, "dim": int(x.size)})
     return rows
 
 
@@ -115,10 +118,11 @@ def bench_peer(df, repeat, x64):
 
     call(x)
     compile_s = time.perf_counter() - t0
-    us = _time_calls(call, x, repeat)
+    us, cpu = _time_calls(call, x, repeat)
     dim = sum(int(np.size(v)) for v in x.values())
     return [{"variant": f"peer-jax-{'f64' if x64 else 'f32'}", "compile_s": compile_s,
-             "us_per_eval": us, "dim": dim, "width_inf": int(pdat.inf_amp.shape[1])}]
+             "us_per_eval": us, "cpu_us_per_eval": cpu, "dim": dim,
+             "width_inf": int(pdat.inf_amp.shape[1])}]
 
 
 def main(argv=None) -> int:

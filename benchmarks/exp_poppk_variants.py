@@ -171,7 +171,9 @@ def time_logp(compiled, x, evals) -> dict:
                 out.append(time.perf_counter() - t)
 
         one: list[float] = []
+        c0 = time.process_time()
         loop(one)
+        cpu = (time.process_time() - c0) / evals
         two: list[list[float]] = [[], []]
         th = [threading.Thread(target=loop, args=(two[i],)) for i in range(2)]
         for t in th:
@@ -179,6 +181,7 @@ def time_logp(compiled, x, evals) -> dict:
         for t in th:
             t.join()
         return {"first_call_s": first, "us_per_eval_1thread": float(np.median(one)) * 1e6,
+                "cpu_us_per_eval_1thread": cpu * 1e6,
                 "us_per_eval_2threads": float(np.median(two[0] + two[1])) * 1e6}
     bench = compiled.benchmark_logp(x, evals, [1, 2])
     per = bench.groupby(level="concurrent_cores").apply(lambda d: float(np.median(d.values)))

@@ -158,7 +158,9 @@ def aumc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | Non
     # the closed form cancels catastrophically as k -> 0 (relative error ~ eps / x**2);
     # below the threshold the linear trapezoid is closer (relative error ~ x**2)
     flat = np.abs(x) < _FLAT_LOG_AUMC
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a huge k (steep drop over a tiny time step) overflows k**2 to inf, and the
+    # term it divides correctly goes to 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out[use_log] = np.where(flat, lin[use_log],
                                 (a1 * b1 - a2 * b2) / k + (b1 - b2) / k**2)
     return out

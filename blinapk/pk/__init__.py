@@ -20,7 +20,7 @@ from blinapk.pk.constants import (
 )
 from blinapk.pk.doses import DoseMatrix, dose_matrix
 from blinapk.pk.predict import modes, predict_conc, predict_conc_plan
-from blinapk.pk.segments import SegmentPlan, plan_segments
+from blinapk.pk.segments import SegmentPlan, compact_doses, plan_segments
 
 __all__ = [
     "DoseMatrix",
@@ -28,6 +28,7 @@ __all__ = [
     "MicroConstants",
     "SegmentPlan",
     "cl_from_css",
+    "compact_doses",
     "css_from_rate",
     "dose_matrix",
     "half_life",

@@ -30,7 +30,7 @@ from blinapk.pk._backend import as_array
 from blinapk.pk._checks import check_obs
 from blinapk.pk.doses import DoseMatrix
 
-__all__ = ["SegmentPlan", "plan_segments"]
+__all__ = ["SegmentPlan", "compact_doses", "plan_segments"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -143,6 +143,50 @@ def _grid(doses: DoseMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pad = np.arange(t3.shape[1])[None, :] >= counts3[:, None]
     t3 = np.where(pad, last[:, None], t3)
     return t3, r3, b3
+
+
+def compact_doses(doses: DoseMatrix) -> DoseMatrix:
+    """Rewrite each subject's doses as one infusion per constant-rate segment.
+
+    Bag changes at an unchanged rate disappear, overlapping infusions become
+    their sum and boluses are kept, so the input ``R(t)`` (and hence every
+    concentration) is unchanged while ``n_dose_max`` usually shrinks several
+    fold.  Useful before the dense method on symbolic backends, whose cost is
+    ``n_obs * n_dose_max``.
+
+    Parameters
+    ----------
+    doses : DoseMatrix
+        Doses of all subjects.
+
+    Returns
+    -------
+    DoseMatrix
+        Same subjects; columns are the segments (``amt = rate * length``) and
+        boluses, left-aligned, sorted by time.
+
+    Examples
+    --------
+    >>> dm = DoseMatrix(time=[[0.0, 24.0, 48.0]], amt=[[24.0, 24.0, 48.0]],
+    ...                 duration=[[24.0, 24.0, 24.0]])
+    >>> c = compact_doses(dm)
+    >>> c.time.tolist(), c.amt.tolist(), c.duration.tolist()
+    ([[0.0, 48.0]], [[48.0, 48.0]], [[48.0, 24.0]])
+    """
+    gt, gr, gb = _grid(doses)
+    length = np.diff(gt, axis=1)
+    n_sub = gt.shape[0]
+    seg_amt = gr[:, :-1] * length
+    cols_t = np.concatenate([gt[:, :-1], gt], axis=1)
+    cols_a = np.concatenate([seg_amt, gb], axis=1)
+    cols_d = np.concatenate([length, np.zeros_like(gb)], axis=1)
+    rows, cols = np.nonzero(cols_a > 0)
+    order = np.lexsort((cols_t[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    (t, a, d), _ = _pad_rows(
+        rows, [cols_t[rows, cols], cols_a[rows, cols], cols_d[rows, cols]], n_sub, [0.0] * 3
+    )
+    return DoseMatrix(time=t, amt=a, duration=d, subjects=doses.subjects)
 
 
 def plan_segments(times: Any, subject_index: Any, doses: DoseMatrix) -> SegmentPlan:

@@ -5,7 +5,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blinapk.pk import DoseMatrix, dose_matrix, plan_segments, predict_conc, predict_conc_plan
+from blinapk.pk import (
+    DoseMatrix,
+    compact_doses,
+    dose_matrix,
+    plan_segments,
+    predict_conc,
+    predict_conc_plan,
+)
 
 
 def test_bag_changes_merge_and_gaps_are_explicit():
@@ -59,6 +66,11 @@ def test_dense_equals_segments_many_subjects(seed, model):
     seg = predict_conc(times, subj, dm, p, model, method="segments")
     np.testing.assert_allclose(seg, dense, rtol=1e-10, atol=1e-10)
     assert np.all(dense >= 0)
+    compact = compact_doses(dm)
+    assert compact.n_dose_max <= 2 * n_dose
+    np.testing.assert_allclose(
+        predict_conc(times, subj, compact, p, model, method="dense"), dense, rtol=1e-10, atol=1e-10
+    )
     # per-observation parameters equal to the subject's reproduce the subject result
     p_obs = {k: v[subj] for k, v in p.items()}
     np.testing.assert_allclose(
@@ -92,3 +104,17 @@ def test_unsorted_observations_and_empty():
     seg = predict_conc(times, subj, dm, p, method="segments")
     np.testing.assert_allclose(seg, predict_conc(times, subj, dm, p, method="dense"), rtol=1e-13)
     assert predict_conc([], [], dm, p).shape == (0,)
+
+
+def test_compact_doses_merges_bags_keeps_boluses_and_overlaps():
+    dm = DoseMatrix(
+        time=[[0.0, 24.0, 10.0, 30.0, 48.0]],
+        amt=[[24.0, 24.0, 5.0, 12.0, 48.0]],
+        duration=[[24.0, 24.0, 0.0, 6.0, 24.0]],
+    )
+    c = compact_doses(dm)
+    # [0,30) 1 ug/h; bolus 5 at 10; [30,36) 3 ug/h; [36,48) 1 ug/h; [48,72) 2 ug/h
+    np.testing.assert_allclose(c.time[0], [0.0, 10.0, 30.0, 36.0, 48.0])
+    np.testing.assert_allclose(c.amt[0], [30.0, 5.0, 18.0, 12.0, 48.0])
+    np.testing.assert_allclose(c.duration[0], [30.0, 0.0, 6.0, 12.0, 24.0])
+    assert c.subjects == dm.subjects

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pk_reference_ode import ode_conc
 
-from blinapk.pk import DoseMatrix, dose_matrix, predict_conc
+from blinapk.pk import DoseMatrix, compact_doses, dose_matrix, predict_conc
 
 REL, ABS = 1e-6, 1e-8
 
@@ -86,6 +86,8 @@ def _check(recs, p, model, extra):
     for method in ("dense", "segments"):
         got = predict_conc(times, subj, dm, params, model, method=method)
         np.testing.assert_allclose(got, ref, rtol=REL, atol=ABS, err_msg=method)
+    got = predict_conc(times, subj, compact_doses(dm), params, model, method="dense")
+    np.testing.assert_allclose(got, ref, rtol=REL, atol=ABS, err_msg="dense on compact_doses")
     return ref
 
 

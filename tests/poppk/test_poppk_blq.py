@@ -40,7 +40,7 @@ def test_washout_blq_rows_carry_no_likelihood():
     ll = model.compile_fn(model.logp(vars=[model["conc"]], sum=False)[0],
                           inputs=model.value_vars, on_unused_input="ignore")(point)
     late = info.data.cens & (info.data.rate == 0) & (info.data.since_change >= 24.0)
-    assert late.sum() == 3 * 20
+    assert late.sum() >= 3 * 20  # the added rows (and any late BLQ sample already there)
     # log P(C < LLOQ) with C ~ 0 a day after stopping a 2-h half-life drug: exactly ~0
     assert np.all(ll[late] > -1e-9) and np.all(ll[late] <= 0.0)
 
