@@ -53,7 +53,8 @@ __all__ = ["DATA_COLUMNS", "INTERRUPTIONS", "SimulatedTrial", "simulate_trial"]
 
 #: Columns of ``SimulatedTrial.data``, in order.
 DATA_COLUMNS = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "DVID", "MDV", "LLOQ", "LOD", "CENS",
-                "CYCLE", "NOMTIME", "STUDY", "BSA", "WT", "AGE", "CRCL", "SEX", "BLAST")
+                "CYCLE", "DOSE_LEVEL", "NOMTIME", "STUDY", "BSA", "WT", "AGE", "CRCL", "SEX",
+                "BLAST")
 _COVARIATES = ("BSA", "WT", "AGE", "CRCL", "SEX", "BLAST")
 #: Simulated CRS interruptions (recorded in settings["interruptions"]): start uniform in
 #: hours [24, 240) of cycle 1, pause uniform in [12, 72) h, restart at the first-step dose

@@ -185,13 +185,15 @@ def predict_conc(
     xp : module, default numpy
         Array namespace: ``numpy``, ``jax.numpy`` or ``pytensor.tensor``.
     method : {"auto", "dense", "segments"}, default "auto"
-        ``"dense"``: padded ``(n_obs, n_dose_max)`` superposition, vectorised,
-        cheap to differentiate; chunked in numpy.  ``"segments"``: exact
-        recursion over rate segments, ``O(n_segments + n_obs)``; far faster
-        for long regimens with many observations.  ``"auto"`` picks
-        ``"segments"`` for numpy with per-subject parameters and ``"dense"``
-        otherwise (symbolic graphs stay small).  Both are exact (no dose is
-        ever dropped) and agree to rounding.
+        ``"dense"``: padded ``(n_obs, n_dose_max)`` superposition, fully
+        vectorised; chunked in numpy; cost ``n_obs * n_dose_max`` (pass
+        :func:`blinapk.pk.compact_doses` output to shrink ``n_dose_max``).
+        ``"segments"``: exact recursion over constant-rate segments
+        (:mod:`blinapk.pk.segments`), cost ``O(n_subjects * n_grid + n_obs)``;
+        on symbolic backends the recursion is unrolled, so the graph grows
+        with ``n_grid`` (the largest per-subject number of rate changes).
+        ``"auto"`` uses ``"segments"`` unless ``per_observation=True``.
+        Both are exact (no dose is ever dropped) and agree to rounding.
     per_observation : bool, default False
         Parameters are given per observation, shape ``(n_obs,)``.  Each
         observation is then computed as if its parameter values had held over
@@ -223,7 +225,7 @@ def predict_conc(
         raise ModelSpecError(f"unknown method {method!r}; expected one of {_METHODS}")
     times, subj = check_obs(times, subject_index, doses.n_subjects)
     if method == "auto":
-        method = "segments" if (is_numpy(xp) and not per_observation) else "dense"
+        method = "dense" if per_observation else "segments"
     if method == "segments":
         if per_observation:
             raise ModelSpecError("per_observation parameters need method='dense'")

@@ -106,7 +106,8 @@ def _optimise(flat: _Flat, maxiter: int) -> tuple[np.ndarray, Any]:
         return -lp, -flat.grad(x)
 
     res = minimize(cost, flat.x0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": maxiter, "maxfun": 4 * maxiter})
+                   options={"maxiter": maxiter, "maxfun": 4 * maxiter, "ftol": 1e-14,
+                            "gtol": 1e-7})
     return np.asarray(res.x, dtype=float), res
 
 

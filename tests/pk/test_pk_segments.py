@@ -113,8 +113,9 @@ def test_compact_doses_merges_bags_keeps_boluses_and_overlaps():
         duration=[[24.0, 24.0, 0.0, 6.0, 24.0]],
     )
     c = compact_doses(dm)
-    # [0,30) 1 ug/h; bolus 5 at 10; [30,36) 3 ug/h; [36,48) 1 ug/h; [48,72) 2 ug/h
-    np.testing.assert_allclose(c.time[0], [0.0, 10.0, 30.0, 36.0, 48.0])
-    np.testing.assert_allclose(c.amt[0], [30.0, 5.0, 18.0, 12.0, 48.0])
-    np.testing.assert_allclose(c.duration[0], [30.0, 0.0, 6.0, 12.0, 24.0])
+    # 1 ug/h on [0,10) and [10,30) (the bolus at 10 is a breakpoint); bolus 5 at 10;
+    # [30,36) 3 ug/h (overlap); [36,48) 1 ug/h (bag change at 24 merged); [48,72) 2 ug/h
+    np.testing.assert_allclose(c.time[0], [0.0, 10.0, 10.0, 30.0, 36.0, 48.0])
+    np.testing.assert_allclose(c.amt[0], [10.0, 20.0, 5.0, 18.0, 12.0, 48.0])
+    np.testing.assert_allclose(c.duration[0], [10.0, 20.0, 0.0, 6.0, 12.0, 24.0])
     assert c.subjects == dm.subjects

@@ -58,12 +58,24 @@ def test_washout_blq_rows_do_not_move_the_estimates():
         assert b[key] == pytest.approx(a[key], rel=1e-3), key
 
 
+def _realized_truth(truth: pd.DataFrame, reference: float = 1.88) -> dict[str, float]:
+    """Typical CL and V of the simulated *sample*: OLS of log CL on log(BSA/ref), mean log V.
+
+    The posterior targets the subjects actually simulated; with 120 subjects their
+    typical CL can sit ~2 standard errors from the card value by chance (seed 7:
+    2.57 L/h vs 2.22), so the method comparison is made against the sample's values.
+    """
+    x = np.c_[np.ones(len(truth)), np.log(truth["BSA"] / reference)]
+    coef, *_ = np.linalg.lstsq(x, np.log(truth["CL"]), rcond=None)
+    return {"TV_CL": float(np.exp(coef[0])), "TV_V": float(np.exp(np.log(truth["V"]).mean()))}
+
+
 @pytest.mark.slow
 def test_m3_recovers_cl_and_v_where_m1_is_biased():
     """LLOQ raised to 250 pg/mL: ~40 % of the samples are BLQ (Beal 2001)."""
     trial = simulate_trial(120, seed=7, lloq=250.0, cytokines=False)
     ds = read_dataset(trial.data)
-    n = trial.settings["card_numbers"]
+    real = _realized_truth(trial.truth)
     kw = {"draws": 400, "tune": 400, "chains": 2, "seed": 3, "progressbar": False}
     fits = {}
     with warnings.catch_warnings():
@@ -73,14 +85,16 @@ def test_m3_recovers_cl_and_v_where_m1_is_biased():
             fits[blq] = fit(ds, spec, **kw)
     m3 = fits["M3"].summary().set_index("PARAMETER")
     m1 = fits["M1"].summary().set_index("PARAMETER")
-    info3 = fits["M3"].idata.constant_data["cens"].values
-    print(f"\nBLQ share among modelled samples (M3): {info3.mean():.3f}")
-    print("M3\n" + m3.loc[["TV_CL", "TV_V", "OMEGA_CL"], ["MEDIAN", "LOWER", "UPPER"]].to_string())
-    print("M1\n" + m1.loc[["TV_CL", "TV_V", "OMEGA_CL"], ["MEDIAN", "LOWER", "UPPER"]].to_string())
-    assert info3.mean() > 0.3
-    for key, truth in (("TV_CL", n["typical.CL"]), ("TV_V", n["typical.V"])):
-        assert m3.loc[key, "LOWER"] <= truth <= m3.loc[key, "UPPER"], key
+    share = float(fits["M3"].idata.constant_data["cens"].values.mean())
+    print(f"\nBLQ share among modelled samples (M3): {share:.3f}; sample truth {real}")
+    for name, t in (("M3", m3), ("M1", m1)):
+        print(name + "\n" + t.loc[["TV_CL", "TV_V", "OMEGA_CL"],
+                                   ["MEDIAN", "LOWER", "UPPER"]].to_string())
+        print(fits[name].timings)
+    assert share > 0.3
+    for key in ("TV_CL", "TV_V"):
+        assert m3.loc[key, "LOWER"] <= real[key] <= m3.loc[key, "UPPER"], key
     # M1 drops the low concentrations (high-CL subjects): CL biased low, interval misses truth
-    assert m1.loc["TV_CL", "UPPER"] < n["typical.CL"]
-    assert abs(np.log(m1.loc["TV_CL", "MEDIAN"] / n["typical.CL"])) > 2 * abs(
-        np.log(m3.loc["TV_CL", "MEDIAN"] / n["typical.CL"]))
+    assert m1.loc["TV_CL", "UPPER"] < real["TV_CL"]
+    assert abs(np.log(m1.loc["TV_CL", "MEDIAN"] / real["TV_CL"])) > 3 * abs(
+        np.log(m3.loc["TV_CL", "MEDIAN"] / real["TV_CL"]))
