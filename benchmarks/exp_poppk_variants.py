@@ -161,7 +161,7 @@ def time_logp(compiled, x, evals) -> dict:
         fn = compiled._make_logp_func()
         shared = compiled._shared_data
         t_first = time.perf_counter()
-        fn(x, **shared)  # triggers the XLA compilation
+        logp0, _ = fn(x, **shared)  # triggers the XLA compilation
         first = time.perf_counter() - t_first
 
         def loop(out):
@@ -180,7 +180,8 @@ def time_logp(compiled, x, evals) -> dict:
             t.start()
         for t in th:
             t.join()
-        return {"first_call_s": first, "us_per_eval_1thread": float(np.median(one)) * 1e6,
+        return {"logp_at_init": float(logp0), "first_call_s": first,
+                "us_per_eval_1thread": float(np.median(one)) * 1e6,
                 "cpu_us_per_eval_1thread": cpu * 1e6,
                 "us_per_eval_2threads": float(np.median(two[0] + two[1])) * 1e6}
     bench = compiled.benchmark_logp(x, evals, [1, 2])

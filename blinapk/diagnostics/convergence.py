@@ -123,7 +123,7 @@ class ConvergenceReport:
         raise KeyError(gate)
 
     def failures(self) -> tuple[GateResult, ...]:
-        """The gates that failed."""
+        """Return the gates that failed."""
         return tuple(r for r in self.results if not r.passed)
 
     def message(self) -> str:

@@ -105,7 +105,7 @@ class BuildInfo:
 
 
 def model_info(model: Any) -> BuildInfo:
-    """The :class:`BuildInfo` of a model made by :func:`build_model`."""
+    """Return the :class:`BuildInfo` of a model made by :func:`build_model`."""
     info = getattr(model, "blinapk_info", None)
     if not isinstance(info, BuildInfo):
         raise ModelSpecError("model: not built by blinapk.poppk.build_model")
@@ -156,7 +156,7 @@ def _levels(data: PopPKData, spec: PopPKSpec) -> dict[str, tuple]:
 def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
               choices: Mapping[str, ParamChoice], levels: Mapping[str, tuple]
               ) -> dict[str, Any]:
-    """Starting values by variable name (numpy)."""
+    """Return the starting values by variable name (numpy)."""
     iv: dict[str, Any] = {f"log_{p}": np.log(info_init.typical[p]) for p in spec.params}
     mu = {p: np.full(data.n_subjects, np.log(info_init.typical[p])) for p in spec.params}
     for c in spec.covariates:

@@ -155,7 +155,8 @@ def _covariate_values(frame: pd.DataFrame, names: tuple[str, ...], forms: Mappin
                                             "a power covariate effect needs values > 0"))
         g = col.groupby(frame["ID"].to_numpy(), sort=False)
         filled = g.ffill()
-        filled = filled.fillna(filled.groupby(frame["ID"].to_numpy(), sort=False).transform("first"))
+        first = filled.groupby(frame["ID"].to_numpy(), sort=False).transform("first")
+        filled = filled.fillna(first)
         missing = filled.isna()
         if missing.any():
             ids = pd.unique(frame.loc[missing, "ID"])

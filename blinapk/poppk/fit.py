@@ -84,7 +84,6 @@ def _sample_nuts(model: Any, info: BuildInfo, sampler: str, *, draws: int, tune:
     initvals = dict(info.initvals)
     if sampler == "nutpie":
         import nutpie
-
         from pymc.model.transform.optimization import freeze_dims_and_data
 
         t0 = time.perf_counter()

@@ -93,7 +93,7 @@ def nca_clearance(data: PopPKData) -> np.ndarray:
 
 def initial_values(data: PopPKData, spec: PopPKSpec, priors: PriorConfig, card: Any = None
                    ) -> InitialValues:
-    """Starting values for ``spec`` on ``data`` (see module docstring).
+    """Compute starting values for ``spec`` on ``data`` (see module docstring).
 
     Parameters
     ----------

@@ -125,7 +125,9 @@ def log_ndtr(z: Any, xp: ModuleType = np) -> Any:
 
 def censored_normal_logp(value: Any, mu: Any, sigma: Any, cens: Any, lower: Any,
                          xp: ModuleType = np) -> Any:
-    r"""Pointwise log-likelihood: normal density, or M3 :math:`\log\Phi((L-\mu)/\sigma)` if censored.
+    r"""Pointwise log-likelihood: normal density, or M3 :math:`\log\Phi((L-\mu)/\sigma)`.
+
+    The M3 term applies to censored rows, the density to the others.
 
     Parameters
     ----------

@@ -51,7 +51,7 @@ _STEP = 1e-4
 
 @dataclass(frozen=True)
 class ParamChoice:
-    """The parameterisation of one random effect and why.
+    r"""The parameterisation of one random effect and why.
 
     Attributes
     ----------
@@ -62,9 +62,9 @@ class ParamChoice:
     chosen : str
         ``centered`` or ``noncentered``.
     fraction_data_dominated : float
-        Share of subjects with :math:`I_i \\omega^2 > 1`.
+        Share of subjects with :math:`I_i \omega^2 > 1`.
     median_ratio : float
-        Median over subjects of :math:`I_i \\omega^2`.
+        Median over subjects of :math:`I_i \omega^2`.
     """
 
     param: str

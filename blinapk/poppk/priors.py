@@ -169,7 +169,7 @@ class Prior:
         return "correlation"
 
     def centre(self) -> float:
-        """A central value (median where closed-form) used for initial values and nominal scales."""
+        """Return a central value (median where closed-form) for starts and nominal scales."""
         p = self.kwargs
         if self.dist in ("Normal", "StudentT"):
             return p["mu"]
@@ -282,7 +282,7 @@ class PriorConfig:
 
     def updated(self, overrides: Mapping[str, Any] | PriorConfig, source: str | None = None
                 ) -> PriorConfig:
-        """New config with ``overrides`` replacing (or adding) keys."""
+        """Return a new config with ``overrides`` replacing (or adding) keys."""
         merged = dict(self.priors)
         over = dict(overrides.priors) if isinstance(overrides, PriorConfig) else dict(overrides)
         merged.update(over)
@@ -443,7 +443,7 @@ def card_priors(card: Any, spec: PopPKSpec, covariate_spread: Mapping[str, float
 def resolve_priors(spec: PopPKSpec, priors: PriorConfig | Mapping[str, Any] | None = None,
                    card: Any = None, covariate_spread: Mapping[str, float] | None = None
                    ) -> PriorConfig:
-    """The complete prior config a model uses: defaults or card, then user overrides.
+    """Resolve the complete prior config of a model: defaults or card, then user overrides.
 
     Parameters
     ----------

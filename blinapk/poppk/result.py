@@ -80,7 +80,7 @@ class PopPKFit:
         return None if self.convergence is None else self.convergence.passed
 
     def summary(self, ci: float = 0.9, **kwargs: Any) -> pd.DataFrame:
-        """Population parameters on the natural scale (:func:`blinapk.poppk.summary.summarize_population`)."""
+        """Summarise population parameters (:func:`blinapk.poppk.summary.summarize_population`)."""
         from blinapk.poppk.summary import summarize_population
 
         return summarize_population(self, ci=ci, **kwargs)
@@ -92,7 +92,7 @@ class PopPKFit:
         return summarize_individuals(self, ci=ci)
 
     def css(self, ci: float = 0.9) -> pd.DataFrame:
-        """Per-subject Css at each dose level given (:func:`blinapk.poppk.summary.summarize_css`)."""
+        """Summarise Css per subject and dose (:func:`blinapk.poppk.summary.summarize_css`)."""
         from blinapk.poppk.summary import summarize_css
 
         return summarize_css(self, ci=ci)
@@ -104,7 +104,7 @@ class PopPKFit:
         return eta_shrinkage(self)
 
     def to_frame(self, ci: float = 0.9) -> pd.DataFrame:
-        """Same as :meth:`summary`."""
+        """Return :meth:`summary` (the population table)."""
         return self.summary(ci=ci)
 
     def save(self, path: str | Path) -> Path:

@@ -71,6 +71,7 @@ _PARAM_ALIASES = {
 #: allometric reference). Other continuous covariates default to the median
 #: over subjects, categorical ones to the most frequent level.
 STANDARD_REFERENCES: Mapping[str, float] = {"BSA": 1.88, "WT": 70.0}
+_GRAMMAR = "PARAM~COVARIATE[:FORM][@REF]"
 
 
 def parse_structure(name: str) -> str:
@@ -216,7 +217,7 @@ def parse_covariate(text: str) -> CovariateSpec:
     """
     raw = str(text).strip()
     if raw.count("~") != 1:
-        raise ModelSpecError(f"covariates: {text!r} is not of the form PARAM~COVARIATE[:FORM][@REF]")
+        raise ModelSpecError(f"covariates: {text!r} is not of the form {_GRAMMAR}")
     param, rest = (s.strip() for s in raw.split("~"))
     reference: str | None = None
     if "@" in rest:
@@ -225,7 +226,7 @@ def parse_covariate(text: str) -> CovariateSpec:
     if ":" in rest:
         rest, form = (s.strip() for s in rest.split(":", 1))
     if not param or not rest:
-        raise ModelSpecError(f"covariates: {text!r} is not of the form PARAM~COVARIATE[:FORM][@REF]")
+        raise ModelSpecError(f"covariates: {text!r} is not of the form {_GRAMMAR}")
     return CovariateSpec(param, rest, form, reference)
 
 
@@ -326,7 +327,8 @@ class PopPKSpec:
         bsv = tuple(str(p).strip().upper() for p in self.bsv)
         for p in bsv:
             if p not in params:
-                raise ModelSpecError(f"bsv: {p!r} is not a parameter of the {structure} model {params}")
+                raise ModelSpecError(
+                    f"bsv: {p!r} is not a parameter of the {structure} model {params}")
         if len(set(bsv)) != len(bsv):
             raise ModelSpecError(f"bsv: duplicated parameter in {bsv}")
         bsv = tuple(p for p in params if p in bsv)  # canonical order
@@ -346,7 +348,8 @@ class PopPKSpec:
                 )
         residual = str(self.residual).strip().lower()
         if residual not in RESIDUALS:
-            raise ModelSpecError(f"residual: unknown model {self.residual!r}; use one of {RESIDUALS}")
+            raise ModelSpecError(
+                f"residual: unknown model {self.residual!r}; use one of {RESIDUALS}")
         blq = str(self.blq).strip().upper()
         if blq not in BLQ_METHODS:
             raise ModelSpecError(f"blq: unknown method {self.blq!r}; use one of {BLQ_METHODS}")
@@ -364,7 +367,7 @@ class PopPKSpec:
         return self._params
 
     def parameterisation_for(self, param: str) -> str:
-        """Requested parameterisation of one parameter: auto, centered or noncentered."""
+        """Return the requested parameterisation of ``param`` (auto/centered/noncentered)."""
         if isinstance(self.parameterisation, str):
             return self.parameterisation
         return dict(self.parameterisation).get(param, "auto")

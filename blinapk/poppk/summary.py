@@ -87,7 +87,7 @@ def _attrs_json(fit: Any, key: str, default: Any) -> Any:
 
 def summarize_population(fit: Any, ci: float = 0.9,
                          effect_at: Mapping[str, Sequence[float]] | None = None) -> pd.DataFrame:
-    """Population parameters on the natural scale with units and diagnostics.
+    """Summarise population parameters on the natural scale with units and diagnostics.
 
     Parameters
     ----------

@@ -171,8 +171,15 @@ BROKEN = [
 ]
 
 
+def _case_id(case) -> str:
+    """A stable test id (xdist workers must agree: no object addresses)."""
+    path, value = case[0], case[1]
+    shown = "<deleted>" if value is _DELETE else repr(value)
+    return f"{'.'.join(map(str, path))}={shown}"[:60]
+
+
 @pytest.mark.parametrize(("path", "value", "key", "fragment"), BROKEN,
-                         ids=[f"{'.'.join(map(str, b[0]))}={b[1]!r}"[:60] for b in BROKEN])
+                         ids=[_case_id(b) for b in BROKEN])
 def test_schema_violation_names_the_key(path, value, key, fragment):
     raw = copy.deepcopy(raw_card())
     _set(raw, path, value)

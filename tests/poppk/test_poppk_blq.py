@@ -12,16 +12,20 @@ from blinapk.poppk import PopPKSpec, fit
 from blinapk.poppk.build import build_model, model_info
 
 
-def _with_washout_blq(frame: pd.DataFrame, hours=(24.0, 48.0, 72.0)) -> pd.DataFrame:
-    """Add BLQ samples 1-3 days after each subject's last infusion ends."""
+def _with_washout_blq(frame: pd.DataFrame, hours=(24.0, 48.0, 72.0), dv: float = 50.0,
+                      cens: int = 1) -> pd.DataFrame:
+    """Add BLQ samples 1-3 days after each subject's last infusion ends.
+
+    ``dv=25, cens=0`` writes them instead as the naive "LLOQ/2 imputed" values.
+    """
     doses = frame[frame["EVID"] == 1]
     end = (doses["TIME"] + doses["AMT"] / doses["RATE"]).groupby(doses["ID"]).max()
     base = frame[(frame["EVID"] == 0) & (frame["DVID"] == "BLIN")].groupby("ID").first()
     rows = []
     for sid, t_end in end.items():
         for h in hours:
-            row = base.loc[sid].to_dict() | {"ID": sid, "TIME": t_end + h, "DV": 50.0,
-                                             "CENS": 1, "LLOQ": 50.0, "MDV": 0}
+            row = base.loc[sid].to_dict() | {"ID": sid, "TIME": t_end + h, "DV": dv,
+                                             "CENS": cens, "LLOQ": 50.0, "MDV": 0}
             rows.append(row)
     out = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
     return out.sort_values(["ID", "TIME", "EVID"], ascending=[True, True, False],
@@ -48,16 +52,33 @@ def test_washout_blq_rows_carry_no_likelihood():
 
 
 @pytest.mark.slow
-def test_washout_blq_rows_do_not_move_the_estimates():
+def test_washout_blq_rows_do_not_distort_the_fit():
+    """BLQ samples 1-3 days after the last infusion: M3 barely moves the estimates.
+
+    They are not pure noise: for a slow-clearance subject (t1/2 up to ~20 h in the
+    simulated population) a sample a day after stopping still says something, so the
+    estimates may move a little, within a small fraction of their uncertainty. A naive
+    analysis that imputes LLOQ/2 for the same rows is shown for contrast.
+    """
     trial = simulate_trial(60, seed=4, cytokines=False)
     spec = PopPKSpec(covariates=("CL~BSA",))
-    base = fit(read_dataset(trial.data), spec, method="map", seed=2, progressbar=False)
-    more = fit(read_dataset(_with_washout_blq(trial.data)), spec, method="map", seed=2,
-               progressbar=False)
-    a = base.summary().set_index("PARAMETER")["MEDIAN"]
-    b = more.summary().set_index("PARAMETER")["MEDIAN"]
-    for key in ("TV_CL", "TV_V", "BETA_CL_BSA", "SIGMA_PROP", "OMEGA_CL"):
-        assert b[key] == pytest.approx(a[key], rel=1e-3), key
+    washout = _with_washout_blq(trial.data)
+    naive = _with_washout_blq(trial.data, dv=25.0, cens=0)
+    kw = {"method": "map", "seed": 2, "progressbar": False}
+    base = fit(read_dataset(trial.data), spec, **kw).summary().set_index("PARAMETER")
+    m3 = fit(read_dataset(washout), spec, **kw).summary().set_index("PARAMETER")
+    bad = fit(read_dataset(naive), spec, **kw).summary().set_index("PARAMETER")
+    print()
+    for key in ("TV_CL", "TV_V", "BETA_CL_BSA", "OMEGA_CL", "SIGMA_PROP"):
+        print(f"{key:12s} base {base.loc[key, 'MEDIAN']:.4f}  M3+washout "
+              f"{m3.loc[key, 'MEDIAN']:.4f}  LLOQ/2 imputed {bad.loc[key, 'MEDIAN']:.4f}")
+    for key in ("TV_CL", "TV_V"):
+        assert m3.loc[key, "MEDIAN"] == pytest.approx(base.loc[key, "MEDIAN"], rel=0.02), key
+        shift_m3 = abs(np.log(m3.loc[key, "MEDIAN"] / base.loc[key, "MEDIAN"]))
+        shift_naive = abs(np.log(bad.loc[key, "MEDIAN"] / base.loc[key, "MEDIAN"]))
+        assert shift_naive > 5 * shift_m3, key
+    assert m3.loc["SIGMA_PROP", "MEDIAN"] == pytest.approx(base.loc["SIGMA_PROP", "MEDIAN"],
+                                                           rel=0.02)
 
 
 def _realized_truth(truth: pd.DataFrame, reference: float = 1.88) -> dict[str, float]:

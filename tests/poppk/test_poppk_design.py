@@ -11,7 +11,6 @@ from blinapk.poppk.design import prepare_data, resolve_references
 from blinapk.poppk.spec import PopPKSpec
 
 
-
 def _mixed_frame():
     f = infusion_frame(3, cl=[1.0, 2.0, 40.0], obs_times=(0.0, 6.0, 24.0, 48.0))
     extra = pd.DataFrame([

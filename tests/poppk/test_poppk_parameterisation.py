@@ -11,7 +11,6 @@ from blinapk.poppk.parameterisation import choose_parameterisation, fisher_infor
 from blinapk.poppk.spec import PopPKSpec
 
 
-
 def _data(obs_times, n=5):
     f = infusion_frame(n, obs_times=obs_times, hours=400.0)
     return prepare_data(read_dataset(f), PopPKSpec())
@@ -27,7 +26,8 @@ def test_steady_state_information_hand_calculated():
 
 
 def test_early_sample_information_on_v_hand_calculated():
-    # During the rise C = Css (1 - exp(-k t)), k = CL/V. d log C / d log V = -k t e^{-kt}/(1-e^{-kt})
+    # During the rise C = Css (1 - exp(-k t)), k = CL/V:
+    # d log C / d log V = -k t e^{-kt} / (1 - e^{-kt})
     data = _data((1.0,))
     k, t = 2.0 / 6.0, 1.0
     d = -k * t * np.exp(-k * t) / (1 - np.exp(-k * t))
