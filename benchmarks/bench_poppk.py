@@ -6,8 +6,12 @@ then reads that same file in a **fresh Python process** (so each pays its own
 imports and JIT/C compilation, as a user would):
 
 * ``default``  ``blinapk.poppk.fit(..., sampler="default")``
-* ``nutpie``, ``pymc``, ``numpyro``  the other selectable blinapk samplers
-* ``peer``  ``benchmarks/peer_numpyro.py`` (hand-tuned NumPyro, no blinapk code)
+* ``nutpie``, ``pymc``, ``numpyro``  the other selectable blinapk samplers;
+  ``nutpie-numba`` / ``nutpie-jax`` force nutpie's backend (``nutpie`` picks
+  JAX when it is importable, numba otherwise -- the base install has no JAX)
+* ``peer``  ``benchmarks/peer_numpyro.py`` (hand-tuned NumPyro, no blinapk code,
+  float64); ``peer-f32`` the same in NumPyro's default float32 (the ratio column
+  uses ``peer``, the float64 one, when both ran; see docs/benchmarks-poppk.md)
 
 All fit the same model (1-cmt, log-normal BSV on CL and V, CL ~ BSA power,
 proportional error, M3 for censored rows, same priors) with 2 chains,
@@ -50,7 +54,8 @@ sys.path.insert(0, str(HERE))
 
 from _bench_common import machine_notes, summarize_posterior, write_json  # noqa: E402
 
-FITTERS = ("default", "nutpie", "pymc", "numpyro", "peer")
+FITTERS = ("default", "nutpie", "nutpie-numba", "nutpie-jax", "pymc", "numpyro", "peer",
+           "peer-f32")
 BLINAPK_NAME_MAP = {
     "cl_pop": "log_CL",
     "v_pop": "log_V",
@@ -95,8 +100,10 @@ def run_blinapk_worker(args) -> int:
     ds = read_dataset(pd.read_csv(args.data))
     spec = PopPKSpec.from_dict(SPEC)
     t0 = time.perf_counter()
-    res = fit(ds, spec, sampler=args.sampler, draws=args.draws, tune=args.tune,
-              chains=args.chains, seed=args.seed, progressbar=False)
+    sampler, _, backend = args.sampler.partition("-")
+    kwargs = {"nutpie_backend": backend} if backend else {}
+    res = fit(ds, spec, sampler=sampler, draws=args.draws, tune=args.tune,
+              chains=args.chains, seed=args.seed, progressbar=False, **kwargs)
     t1 = time.perf_counter()
     idata = res.idata
     canon = az.InferenceData(posterior=_canonical_posterior(idata),
@@ -189,9 +196,10 @@ def run_one(fitter: str, data: Path, workdir: Path, args, rep: int) -> dict:
     out.unlink(missing_ok=True)
     common = ["--draws", str(args.draws), "--tune", str(args.tune),
               "--chains", str(args.chains), "--seed", str(args.fit_seed + rep)]
-    if fitter == "peer":
+    if fitter.startswith("peer"):
+        extra = ["--float32"] if fitter == "peer-f32" else []
         cmd = [py, str(HERE / "peer_numpyro.py"), "--data", str(data), "--out", str(out),
-               *common, *args.peer_args]
+               *common, *extra, *args.peer_args]
     else:
         cmd = [py, str(HERE / "bench_poppk.py"), "--worker", "--sampler", fitter,
                "--data", str(data), "--out", str(out), *common]
@@ -216,16 +224,24 @@ def _fmt(x, nd=1):
 def render_table(result: dict) -> str:
     """Markdown table of one result file (one N)."""
     runs = result["runs"]
-    peer = [r for r in runs if r["fitter"] == "peer" and "ess_per_s" in r]
-    peer_rate = sum(r["ess_per_s"] for r in peer) / len(peer) if peer else None
-    peer_cpu = sum(r["ess_per_cpu_s"] for r in peer) / len(peer) if peer else None
+    # reference = the faster peer variant (float64 / float32) among those that converged
+    best = None
+    for name in ("peer", "peer-f32"):
+        ok = [r for r in runs if r["fitter"] == name and "ess_per_s" in r
+              and r["max_r_hat"] <= 1.01]
+        if ok:
+            rate = sum(r["ess_per_s"] for r in ok) / len(ok)
+            cpu = sum(r["ess_per_cpu_s"] for r in ok) / len(ok)
+            if best is None or rate > best[1]:
+                best = (name, rate, cpu)
+    ref_name, peer_rate, peer_cpu = best if best else ("none", None, None)
     d = result["dataset"]
     lines = [
         f"**N = {d['n_subjects']}** subjects, {d['n_blin_obs']} BLIN observations "
         f"({d['blin_obs_per_subject']:.1f} per subject, "
         f"{100 * d['blin_censored_fraction']:.0f} % censored), {d['n_dose_records']} dose "
         f"records; run {result['stamp']}, load average before "
-        f"{result['machine']['loadavg_1m']:.1f}.",
+        f"{result['machine']['loadavg_1m']:.1f}. Ratios are relative to `{ref_name}`.",
         "",
         "| fitter | wall (s) | CPU (s) | min bulk-ESS (param) | ESS/s | ratio vs peer "
         "| ESS/CPU-s ratio | max R-hat | div. | leapfrog/iter | status |",
@@ -298,7 +314,7 @@ def main(argv=None) -> int:
     ns = [200] if args.quick else args.n
     args.workdir.mkdir(parents=True, exist_ok=True)
     command = "/work/venv/bin/python benchmarks/bench_poppk.py " + " ".join(
-        (argv if argv is not None else sys.argv[1:]))
+        argv if argv is not None else sys.argv[1:])
     for n in ns:
         data, desc = make_dataset(n, args.data_seed, args.workdir)
         stamp = time.strftime("%Y%m%d-%H%M%S")

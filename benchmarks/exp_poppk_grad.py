@@ -99,9 +99,8 @@ def bench_peer(df, repeat, x64):
 
     if x64:
         numpyro.enable_x64()
-    from numpyro.infer.util import initialize_model
-
     import peer_numpyro as P
+    from numpyro.infer.util import initialize_model
 
     t0 = time.perf_counter()
     pdat = P.prepare(df)

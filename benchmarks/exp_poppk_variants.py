@@ -200,6 +200,24 @@ def run_variant(df, pred, lik, backend, a) -> dict:
     t0 = time.perf_counter()
     model = build(df, pred, lik)
     t1 = time.perf_counter()
+    if backend in ("NUMBA", "FAST_RUN"):  # PyTensor function (nutpie's benchmark is broken)
+        f = model.logp_dlogp_function(mode=backend, ravel_inputs=True)
+        f.set_extra_values({})
+        ip = model.initial_point()
+        x = np.concatenate([np.ravel(ip[v.name]) for v in f._grad_vars])
+        logp0 = float(f(x)[0])
+        t2 = time.perf_counter()
+        c0 = time.process_time()
+        ts = []
+        for _ in range(a.evals):
+            t = time.perf_counter()
+            f(x)
+            ts.append(time.perf_counter() - t)
+        cpu = (time.process_time() - c0) / a.evals
+        return {"pred": pred, "lik": lik, "backend": backend, "build_s": t1 - t0,
+                "compile_s": t2 - t1, "logp_at_init": logp0,
+                "us_per_eval_1thread": float(np.median(ts)) * 1e6,
+                "cpu_us_per_eval_1thread": cpu * 1e6}
     info = model_info(model)
     compiled = nutpie.compile_pymc_model(
         model, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",

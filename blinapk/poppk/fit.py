@@ -369,7 +369,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     if method == "nuts":
         free = [rv.name for rv in model.free_RVs]
         convergence = check_convergence(idata, var_names=free, gates=gates,
-                                        parameterisation=info.chosen)
+                                        parameterisation=info.chosen, group_dim="subject")
         warn_if_failed(convergence, stacklevel=2)
     timings["total_s"] = time.perf_counter() - t_start
     return PopPKFit(

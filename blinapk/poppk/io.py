@@ -129,4 +129,5 @@ def _reload_convergence(idata: Any, attrs: dict, par: dict) -> Any:
     dims = {name: set(da.dims) for name, da in idata.posterior.data_vars.items()}
     free = [n for n in dims if not n.startswith(("typical", "indiv", "eta", "corr_eta"))]
     return check_convergence(idata, var_names=free,
-                             parameterisation={p: v["chosen"] for p, v in par.items()})
+                             parameterisation={p: v["chosen"] for p, v in par.items()},
+                             group_dim="subject")

@@ -89,3 +89,20 @@ def test_warning_emitted_with_advice():
     report = check_convergence(_idata({"a": a}))
     with pytest.warns(ConvergenceWarning, match="rhat"):
         warn_if_failed(report)
+
+
+def test_grouped_variables_gated_separately():
+    rng = np.random.default_rng(8)
+    post = {"pop": rng.normal(size=(2, 1000)), "phi": rng.normal(size=(2, 1000, 50))}
+    post["phi"][0, :, 3] += 0.03  # small chain offset on one subject: R-hat ~1.02
+    idata = az.from_dict(posterior=post, dims={"phi": ["subject"]})
+    plain = check_convergence(idata)
+    grouped = check_convergence(idata, group_dim="subject")
+    assert set(grouped.to_frame()["GATE"]) >= {"rhat", "rhat_group"}
+    assert grouped["rhat"].worst == () and grouped["rhat"].passed
+    assert grouped["rhat_group"].threshold == 1.05
+    assert plain["rhat"].value == pytest.approx(grouped["rhat_group"].value)
+    post["phi"][1, :, 7] += 2.0  # one subject's chains disagree badly
+    bad = check_convergence(az.from_dict(posterior=post, dims={"phi": ["subject"]}),
+                            group_dim="subject")
+    assert not bad["rhat_group"].passed and bad["rhat_group"].worst[0] == "phi[7]"

@@ -47,4 +47,6 @@ def test_demo_fit_on_example_converges(tmp_path):
     print(result.summary()[["PARAMETER", "MEDIAN", "LOWER", "UPPER", "ESS_BULK",
                             "R_HAT"]].to_string())
     assert report["divergences"].value == 0
-    assert report["rhat"].value <= 1.01
+    assert report["rhat"].value <= 1.01  # population parameters
+    assert report["rhat_group"].passed  # per-subject effects (<= 1.05, see ConvergenceGates)
+    assert report["ess_bulk"].passed and report["ebfmi"].passed

@@ -110,3 +110,18 @@ def test_map_and_laplace(dataset):
 def test_bad_arguments(dataset, kwargs, match):
     with pytest.raises(ModelSpecError, match=match):
         fit(dataset, **kwargs)
+
+
+@pytest.mark.slow
+def test_prior_predictive_respects_censoring(dataset):
+    from blinapk.poppk import sample_prior_predictive
+
+    idata = sample_prior_predictive(dataset, draws=50, seed=4)
+    again = sample_prior_predictive(dataset, draws=50, seed=4)
+    sim = idata.prior_predictive["conc"].values
+    np.testing.assert_array_equal(sim, again.prior_predictive["conc"].values)
+    cens = idata.constant_data["cens"].values.astype(bool)
+    lloq = np.log(idata.constant_data["lloq"].values)
+    # censored rows are reported at the (log) LLOQ when the draw falls below it
+    assert np.all(sim[..., cens] >= lloq[cens] - 1e-12)
+    assert np.isfinite(idata.prior["log_CL"].values).all()
