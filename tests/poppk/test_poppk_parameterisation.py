@@ -74,3 +74,32 @@ def test_build_reports_choice_and_variables():
     assert model.coords["obs"] == tuple(info.data.obs_row.tolist())
     forced = model_info(build_model(read_dataset(f), PopPKSpec(parameterisation="centered")))
     assert forced.chosen == {"CL": "centered", "V": "centered"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [
+    PopPKSpec(correlation=True),
+    PopPKSpec(correlation=True, parameterisation="centered"),
+    PopPKSpec(covariates=("CL~SEX:categorical", "V~WT:exponential", "CL~AGE:linear")),
+    PopPKSpec(covariates=("CL~WT:power",)),  # WT is time-varying in this frame
+    PopPKSpec(structure="2cmt", bsv=("CL", "V", "Q"), residual="additive", blq="M1"),
+], ids=["lkj-nc", "lkj-c", "cov-forms", "time-varying", "2cmt"])
+def test_model_variants_have_finite_logp_and_gradient(spec):
+    f = infusion_frame(6, obs_times=(1.0, 4.0, 24.0, 48.0), sigma=0.2, seed=3)
+    f = f.assign(SEX=np.where(f["ID"] % 2 == 0, "F", "M"), AGE=30.0 + 5 * f["ID"],
+                 WT=np.where(f["TIME"] >= 24.0, 72.0, 70.0) + f["ID"])
+    model = build_model(read_dataset(f), spec)
+    info = model_info(model)
+    from pymc.initial_point import make_initial_point_fn
+
+    point = make_initial_point_fn(model=model, overrides=dict(info.initvals),
+                                  return_transformed=True, jitter_rvs=set())(0)
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
+    if spec.correlation:
+        assert "corr_eta" in model.named_vars and len(set(info.chosen.values())) == 1
+    if spec.covariates and spec.covariates[0].covariate == "WT":
+        assert info.data.time_varying == ("WT",)
+    if spec.covariates and spec.covariates[0].form == "categorical":
+        # 3 F / 3 M: the tie goes to the first level seen (ID 1, "M"), the reference
+        assert model.coords["level_CL_SEX"] == ("F",)
