@@ -44,9 +44,21 @@ def _nca_step(dataset, out: Path) -> list[Path]:
     return result["files"]
 
 
+def _fit_step(dataset, out: Path) -> list[Path]:
+    import pandas as pd
+
+    from blinapk.commands.fit import run_demo_fit
+    from blinapk.poppk.summary import to_markdown
+
+    paths = run_demo_fit(dataset, out, progressbar=True)
+    print(to_markdown(pd.read_csv(paths["summary"])))
+    return list(paths.values())
+
+
 #: Steps run by ``blinapk demo``, in order.
 STEPS: list[DemoStep] = [
     DemoStep("nca", "Noncompartmental analysis: Css, CL = R0/Css, cytokine peaks", _nca_step),
+    DemoStep("fit", "Bayesian population PK (1-cmt, CL~BSA power, M3), NUTS", _fit_step),
 ]
 
 
