@@ -42,8 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--model", default="one-cmt",
                         help="structure: one-cmt (default) or two-cmt")
-    parser.add_argument("--covariate", action="append", default=[], metavar="P~COV[:FORM][@REF]",
-                        help="covariate effect, e.g. CL~BSA:power (repeatable)")
+    parser.add_argument("--covariate", action="append", default=[],
+                        metavar="P~COV[:FORM][@REF][=FIXED]",
+                        help="covariate effect, e.g. CL~BSA:power, CL~WT:power@70 (reference "
+                             "70), CL~WT:power@70=0.75 (exponent fixed at 0.75, not estimated) "
+                             "(repeatable)")
     parser.add_argument("--bsv", default="CL,V",
                         help="parameters with between-subject variability (default CL,V)")
     parser.add_argument("--correlation", action="store_true",
@@ -51,7 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parameterisation", default="auto",
                         help="auto (default), centered, noncentered, or P=centered,Q=noncentered")
     parser.add_argument("--residual", default="proportional",
-                        choices=("proportional", "additive", "combined"))
+                        choices=("proportional", "proportional_linear", "additive", "combined"),
+                        help="proportional (log-normal, default), proportional_linear (NONMEM "
+                             "Y=F+F*EPS), additive or combined")
+    parser.add_argument("--dvid", default="BLIN",
+                        help="analyte to model (DVID value, default BLIN); other analytes' "
+                             "rows are listed in the ledger as excluded")
     parser.add_argument("--blq", default="M3", choices=("M3", "M1"),
                         help="M3 censored likelihood (default) or M1 (discard BLQ rows)")
     parser.add_argument("--card", default=None,
@@ -82,7 +90,7 @@ def _parameterisation(text: str) -> Any:
 def _population_vars(fit: Any) -> list[str]:
     post = fit.idata.posterior
     names = ["typical"] + [f"omega_{p}" for p in fit.spec.bsv]
-    names += [f"beta_{c.name}" for c in fit.spec.covariates]
+    names += [f"beta_{c.name}" for c in fit.spec.covariates if not c.is_fixed]
     names += [n for n in ("sigma_prop", "sigma_add") if n in post]
     return [n for n in names if n in post]
 
@@ -241,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         structure=args.model, covariates=tuple(parse_covariate(c) for c in args.covariate),
         bsv=tuple(p.strip() for p in args.bsv.split(",") if p.strip()),
         correlation=args.correlation, parameterisation=_parameterisation(args.parameterisation),
-        residual=args.residual, blq=args.blq)
+        residual=args.residual, blq=args.blq, dvid=args.dvid)
     dataset = read_dataset(args.data)
     method = "map" if args.map else ("laplace" if args.laplace else "nuts")
     result = fit(dataset, spec, card=args.card, sampler=args.sampler, draws=args.draws,

@@ -11,7 +11,8 @@ Model, for subject :math:`i`, observation :math:`j` and structural parameter
 with covariate terms :math:`f_c` (power :math:`\beta \log(x/ref)`,
 exponential :math:`\beta (x - ref)`, linear :math:`\log(1 + \beta (x - ref))`,
 categorical :math:`\beta_{level}`), :math:`\eta` absent for parameters without
-BSV, and (``correlation=True``) :math:`\eta_i \sim MvN(0, \Omega)` with an LKJ
+BSV, a fixed coefficient (``CovariateSpec(fixed=...)``) entering as a constant, and
+(``correlation=True``) :math:`\eta_i \sim MvN(0, \Omega)` with an LKJ
 prior on the correlation. Predictions come from :func:`blinapk.pk.predict_conc`
 (the same closed forms used for simulation) and enter the residual model of
 :mod:`blinapk.poppk.likelihood`.
@@ -54,7 +55,7 @@ from blinapk.poppk.design import (
     resolve_references,
 )
 from blinapk.poppk.init import InitialValues, initial_values
-from blinapk.poppk.likelihood import add_observations
+from blinapk.poppk.likelihood import add_observations, uses_sigma_add, uses_sigma_prop
 from blinapk.poppk.parameterisation import ParamChoice, choose_parameterisation
 from blinapk.poppk.priors import PriorConfig, resolve_priors
 from blinapk.poppk.spec import CovariateSpec, PopPKSpec
@@ -164,12 +165,13 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
             iv[f"beta_{c.name}"] = np.zeros(len(levels[c.name]))
             continue
         b = info_init.beta[c.name]
-        iv[f"beta_{c.name}"] = b
+        if not c.is_fixed:
+            iv[f"beta_{c.name}"] = b
         mu[c.param] = mu[c.param] + _effect(c, b, _effect_values(
             c, data.cov_subject[c.covariate], ()), np)
-    if spec.residual != "additive":
+    if uses_sigma_prop(spec.residual):
         iv["sigma_prop"] = info_init.sigma_prop
-    if spec.residual != "proportional":
+    if uses_sigma_add(spec.residual):
         iv["sigma_add"] = info_init.sigma_add
     start_phi = {}
     for p in spec.bsv:
@@ -238,7 +240,11 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
         tv_shift: dict[str, Any] = {}
         for c in spec.covariates:
             dims = f"level_{c.name}" if c.form == "categorical" else None
-            beta = priors[f"beta_{c.name}"].create(f"beta_{c.name}", dims=dims)
+            if c.is_fixed:
+                # a FIX-ed coefficient: a constant, kept in the posterior for the summaries
+                beta = pm.Deterministic(f"beta_{c.name}", pt.constant(float(c.fixed)))
+            else:
+                beta = priors[f"beta_{c.name}"].create(f"beta_{c.name}", dims=dims)
             lv = levels.get(c.name, ())
             base = _effect(c, beta, _effect_values(c, data.cov_subject[c.covariate], lv), pt)
             mu[c.param] = mu[c.param] + base
@@ -298,9 +304,9 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
             pred = predict_conc(data.time, data.subject_index, data.doses, params,
                                 model=spec.structure, xp=pt, method="dense")
         sigma_prop = sigma_add = None
-        if spec.residual != "additive":
+        if uses_sigma_prop(spec.residual):
             sigma_prop = priors["sigma_prop"].create("sigma_prop")
-        if spec.residual != "proportional":
+        if uses_sigma_add(spec.residual):
             sigma_add = priors["sigma_add"].create("sigma_add")
         add_observations(pred, data, spec.residual, sigma_prop, sigma_add)
     return model

@@ -1,8 +1,9 @@
 """From a :class:`~blinapk.data.Dataset` to the arrays a population-PK model needs.
 
-:func:`prepare_data` selects the observations (``DVID == "BLIN"``, ``EVID == 0``,
-``MDV == 0``), applies the BLQ method, pads the doses, reads the covariates
-(value in force at each observation) and writes a
+:func:`prepare_data` selects the observations (``DVID`` equal to the spec's
+analyte ``PopPKSpec.dvid``, default ``"BLIN"``; ``EVID == 0``; ``MDV == 0``),
+applies the BLQ method, pads the doses, reads the covariates (value in force
+at each observation) and writes a
 :class:`~blinapk.data.RowLedger` listing every input row with its status and
 reason. Nothing is silently dropped.
 
@@ -24,19 +25,19 @@ from blinapk.data import Dataset, RowLedger
 from blinapk.dosing import bolus_table, rate_table
 from blinapk.errors import DataValidationError, ModelSpecError, Violation
 from blinapk.pk import DoseMatrix, dose_matrix, plan_segments
-from blinapk.poppk.spec import PopPKSpec
+from blinapk.poppk.spec import DEFAULT_DVID, PopPKSpec
 
 __all__ = ["DVID", "PopPKData", "prepare_data"]
 
-#: The modelled analyte.
-DVID = "BLIN"
+#: The analyte modelled by default (``PopPKSpec.dvid``).
+DVID = DEFAULT_DVID
 
-_REASON_DVID = "DVID {dvid}: not the modelled analyte (BLIN)"
+_REASON_DVID = "DVID {dvid}: not the modelled analyte ({analyte})"
 _REASON_MDV = "MDV=1: no usable DV"
 _REASON_M1 = "BLQ (CENS=1) discarded: M1 method"
 _REASON_PREDOSE = "before the first dose (predicted concentration is 0)"
 _REASON_NONPOS = "DV <= 0 is not allowed with the proportional (log-scale) error model"
-_REASON_NOOBS = "subject has no usable BLIN observation"
+_REASON_NOOBS = "subject has no usable {analyte} observation"
 _REASON_EVID = "EVID={evid} record: neither observation nor dose"
 
 
@@ -174,8 +175,8 @@ def prepare_data(dataset: Dataset, spec: PopPKSpec) -> PopPKData:
 
     1. dose rows (``EVID == 1``) are used (as merged infusions / boluses);
        other non-observation rows (``EVID == 2``) are excluded as records;
-    2. observations of another analyte are excluded (``DVID X: not the
-       modelled analyte``); ``MDV == 1`` rows are excluded;
+    2. observations of another analyte than ``spec.dvid`` are excluded
+       (``DVID X: not the modelled analyte (BLIN)``); ``MDV == 1`` rows are excluded;
     3. observations before (or exactly at the start of) the first dose,
        whose prediction is 0, are excluded;
     4. ``CENS == 1`` rows: M3 keeps them as censored at their ``LLOQ``; M1
@@ -224,8 +225,10 @@ def prepare_data(dataset: Dataset, spec: PopPKSpec) -> PopPKData:
     other = ~is_obs & ~is_dose
     exclude(other, np.array([_REASON_EVID.format(evid=e) + (
         " (its covariate values are used)" if cov_names else "") for e in evid], dtype=object))
-    exclude(is_obs & (dvid != DVID),
-            np.array([_REASON_DVID.format(dvid=d or "missing") for d in dvid], dtype=object))
+    analyte = spec.dvid
+    exclude(is_obs & (dvid != analyte),
+            np.array([_REASON_DVID.format(dvid=d or "missing", analyte=analyte) for d in dvid],
+                     dtype=object))
     exclude(is_obs & (mdv == 1), _REASON_MDV)
 
     doses = frame.loc[is_dose]
@@ -248,9 +251,10 @@ def prepare_data(dataset: Dataset, spec: PopPKSpec) -> PopPKData:
     keep_ids = pd.unique(ids_all[used_obs])
     if len(keep_ids) == 0:
         raise ModelSpecError(
-            "data: no usable BLIN observation (need EVID=0, DVID=BLIN, MDV=0 after a dose)"
+            f"data: no usable {analyte} observation (need EVID=0, DVID={analyte}, MDV=0 "
+            "after a dose)"
         )
-    exclude(~np.isin(ids_all, keep_ids), _REASON_NOOBS)
+    exclude(~np.isin(ids_all, keep_ids), _REASON_NOOBS.format(analyte=analyte))
     subjects = tuple(s for s in dataset.subjects if s in set(keep_ids.tolist()))
 
     forms = {c.covariate: c.form for c in spec.covariates}

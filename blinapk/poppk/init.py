@@ -127,6 +127,9 @@ def initial_values(data: PopPKData, spec: PopPKSpec, priors: PriorConfig, card: 
     effects = {(e.param, e.covariate): e for e in card.covariates} if card is not None else {}
     beta = {}
     for c in spec.covariates:
+        if c.is_fixed:
+            beta[c.name] = float(c.fixed)  # type: ignore[arg-type]
+            continue
         e = effects.get((c.param, c.covariate))
         same = (e is not None and e.form == c.form and c.form != "categorical"
                 and float(e.reference) == float(c.reference))  # type: ignore[arg-type]

@@ -1,9 +1,12 @@
 r"""Residual error models and the BLQ (M3) censored likelihood.
 
-Three residual models, for a prediction :math:`f` (pg/mL):
+Four residual models, for a prediction :math:`f` (pg/mL):
 
 * ``proportional``: :math:`\log DV \sim N(\log f, \sigma_{prop})` (log-normal
   error; the usual choice for a bioassay whose CV is roughly constant);
+* ``proportional_linear``: :math:`DV \sim N(f, \sigma_{prop} f)`, NONMEM's
+  ``Y = F + F*EPS(1)`` (proportional on the natural scale; use it to reproduce
+  a NONMEM model exactly);
 * ``additive``: :math:`DV \sim N(f, \sigma_{add})`;
 * ``combined``: :math:`DV \sim N(f, \sqrt{\sigma_{add}^2 + (\sigma_{prop} f)^2})`.
 
@@ -11,14 +14,15 @@ A below-LLOQ row (``CENS == 1``) contributes, with the M3 method of Beal
 (J Pharmacokinet Pharmacodyn 2001;28:481-504), the probability of being
 below the LLOQ under the same residual model:
 :math:`\log \Phi((\log LLOQ - \log f)/\sigma_{prop})` (proportional) or
-:math:`\log \Phi((LLOQ - f)/sd)` (additive, combined). Quantified and censored
+:math:`\log \Phi((LLOQ - f)/sd)` (proportional_linear, additive, combined). Quantified and censored
 rows live in the single observed variable ``conc`` (one pointwise
 log-likelihood per observation, for LOO). The log CDF is computed by
 :func:`log_ndtr` from ``erfc`` alone, so the same graph compiles for the C,
 numba and JAX backends.
 
 Note on LOO: the proportional model's likelihood is on the log scale, so its
-ELPD is not comparable with an additive/combined model's without the Jacobian
+ELPD is not comparable with a model on the natural scale (proportional_linear,
+additive, combined) without the Jacobian
 :math:`-\sum \log DV` of the quantified rows.
 """
 
@@ -36,6 +40,8 @@ __all__ = [
     "log_ndtr",
     "obs_scale",
     "residual_sd",
+    "uses_sigma_add",
+    "uses_sigma_prop",
 ]
 
 #: Added to predictions before taking logs (pg/mL): keeps log f finite during
@@ -43,15 +49,28 @@ __all__ = [
 PRED_FLOOR = 1e-9
 
 
+def uses_sigma_prop(residual: str) -> bool:
+    """Return True when the residual model has a proportional SD ``sigma_prop``."""
+    return residual in ("proportional", "proportional_linear", "combined")
+
+
+def uses_sigma_add(residual: str) -> bool:
+    """Return True when the residual model has an additive SD ``sigma_add`` (pg/mL)."""
+    return residual in ("additive", "combined")
+
+
 def residual_sd(pred: Any, residual: str, sigma_prop: Any = None, sigma_add: Any = None,
                 xp: ModuleType = np) -> Any:
     """Residual SD on the scale of the likelihood (log scale for proportional).
+
+    For ``proportional_linear`` the SD is ``sigma_prop * (pred + PRED_FLOOR)``:
+    the floor keeps it > 0 where the prediction underflows (long wash-outs).
 
     Parameters
     ----------
     pred : array
         Predictions (pg/mL).
-    residual : {"proportional", "additive", "combined"}
+    residual : {"proportional", "proportional_linear", "additive", "combined"}
         Residual model.
     sigma_prop, sigma_add : scalar
         Proportional (fraction / log-scale SD) and additive (pg/mL) SDs.
@@ -67,9 +86,13 @@ def residual_sd(pred: Any, residual: str, sigma_prop: Any = None, sigma_add: Any
     --------
     >>> float(residual_sd(np.array(100.0), "combined", 0.3, 40.0))
     50.0
+    >>> round(float(residual_sd(np.array(100.0), "proportional_linear", 0.3)), 9)
+    30.0
     """
     if residual == "proportional":
         return sigma_prop
+    if residual == "proportional_linear":
+        return sigma_prop * (pred + PRED_FLOOR)
     if residual == "additive":
         return sigma_add
     return xp.sqrt(sigma_add**2 + (sigma_prop * pred) ** 2)
@@ -175,7 +198,7 @@ def add_observations(pred: Any, data: Any, residual: str, sigma_prop: Any = None
         Predicted concentrations (pg/mL).
     data : PopPKData
         Prepared data (``dv``, ``lloq``, ``cens``).
-    residual : {"proportional", "additive", "combined"}
+    residual : {"proportional", "proportional_linear", "additive", "combined"}
         Residual model.
     sigma_prop, sigma_add : pytensor scalars
         Residual SDs (None when unused).
@@ -194,7 +217,8 @@ def add_observations(pred: Any, data: Any, residual: str, sigma_prop: Any = None
     sd = residual_sd(pred, residual, sigma_prop, sigma_add, pt) + pt.zeros_like(mu)
     if residual == "proportional":
         y = np.log(data.dv)
-        lower = np.log(data.lloq)
+        # only censored rows have a limit; LLOQ may be 0 ("none reported") elsewhere
+        lower = np.log(np.where(data.cens, data.lloq, 1.0))
     else:
         y = np.asarray(data.dv, dtype=float)
         lower = np.asarray(data.lloq, dtype=float)

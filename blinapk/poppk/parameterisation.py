@@ -15,7 +15,8 @@ observations at nominal values,
 .. math:: I_i = \sum_j \left(\frac{\partial m_j}{\partial \log P}\right)^2 / s_j^2,
 
 (:math:`m` = log prediction and :math:`s = \sigma_{prop}` for the proportional
-model; :math:`m` = prediction and :math:`s` the residual SD otherwise), with
+models, log-scale or linear, which carry the same information; :math:`m` =
+prediction and :math:`s` the residual SD otherwise), with
 the prior precision :math:`1/\omega^2`. Data dominate subject :math:`i` when
 :math:`I_i \omega^2 > 1`; the parameter is centered when data dominate for
 the majority of subjects. Censored rows are left out of :math:`I_i`
@@ -113,7 +114,8 @@ def fisher_information(data: PopPKData, structure: str, typical: Mapping[str, fl
         lo = dict(base, **{p: base[p] * np.exp(-_STEP)})
         f_hi = np.asarray(predict_conc(t, s, data.doses, hi, model=structure), dtype=float)
         f_lo = np.asarray(predict_conc(t, s, data.doses, lo, model=structure), dtype=float)
-        if residual == "proportional":
+        if residual in ("proportional", "proportional_linear"):
+            # proportional_linear: (df/dlogP)^2 / (sigma f)^2 = (dlog f/dlogP)^2 / sigma^2
             with np.errstate(divide="ignore", invalid="ignore"):
                 d = (np.log(f_hi) - np.log(f_lo)) / (2 * _STEP)
             d = np.where(np.isfinite(d), d, 0.0)

@@ -11,8 +11,10 @@ A :class:`Prior` is a distribution name plus its parameters; a
 ``beta_<P>_<COV>``
     covariate effect (power exponent, exponential / linear coefficient per
     covariate unit, or log-ratio of each non-reference level); real support.
+    Absent for a fixed effect (``CovariateSpec(fixed=...)``): nothing to estimate.
 ``sigma_prop``
-    proportional residual SD (log scale); positive support.
+    proportional residual SD (log scale for ``proportional``, a fraction of
+    the prediction for ``proportional_linear`` and ``combined``); positive support.
 ``sigma_add``
     additive residual SD (pg/mL); positive support.
 ``lkj_eta``
@@ -344,10 +346,12 @@ def default_priors(spec: PopPKSpec, covariate_spread: Mapping[str, float] | None
                                  (linear), d = largest ``|x - ref|`` among
                                  subjects (1 when unknown): a factor e (exp.)
                                  or 1.5 (lin.) across the data at 1 SD
-    ``sigma_prop``               HalfNormal(0.5) (log-scale SD)
+    ``sigma_prop``               HalfNormal(0.5) (log-scale SD, or fraction)
     ``sigma_add``                HalfNormal(100 pg/mL)
     ``lkj_eta`` (correlation)    LKJ(eta = 2)
     ============================ =============================================
+
+    Fixed covariate effects get no prior.
 
     Parameters
     ----------
@@ -368,13 +372,15 @@ def default_priors(spec: PopPKSpec, covariate_spread: Mapping[str, float] | None
     for p in spec.bsv:
         out[f"omega_{p}"] = _halfnormal(DEFAULT_OMEGA_SCALE)
     for c in spec.covariates:
+        if c.is_fixed:
+            continue
         if c.form in ("power", "categorical"):
             sd = DEFAULT_POWER_SD
         else:
             d = float(spread.get(c.name, 1.0)) or 1.0
             sd = (1.0 if c.form == "exponential" else 0.5) / abs(d)
         out[f"beta_{c.name}"] = _normal(0.0, sd)
-    if spec.residual in ("proportional", "combined"):
+    if spec.residual in ("proportional", "proportional_linear", "combined"):
         out["sigma_prop"] = _halfnormal(DEFAULT_SIGMA_PROP_SCALE)
     if spec.residual in ("additive", "combined"):
         out["sigma_add"] = _halfnormal(DEFAULT_SIGMA_ADD_SCALE)
@@ -428,7 +434,7 @@ def card_priors(card: Any, spec: PopPKSpec, covariate_spread: Mapping[str, float
     effects = {(e.param, e.covariate): e for e in card.covariates}
     for c in spec.covariates:
         e = effects.get((c.param, c.covariate))
-        if e is None or e.form != c.form or c.form == "categorical":
+        if e is None or e.form != c.form or c.form == "categorical" or c.is_fixed:
             continue
         if c.reference is not None and float(c.reference) != float(e.reference):
             continue

@@ -11,7 +11,7 @@ Examples
 --------
 >>> spec = PopPKSpec(covariates=(parse_covariate("CL~BSA:power"),))
 >>> spec.covariates[0]
-CovariateSpec(param='CL', covariate='BSA', form='power', reference=None)
+CovariateSpec(param='CL', covariate='BSA', form='power', reference=None, fixed=None)
 >>> PopPKSpec.from_json(spec.to_json()) == spec
 True
 >>> spec.parameterisation_for("V")
@@ -35,6 +35,7 @@ __all__ = [
     "RESIDUALS",
     "STANDARD_REFERENCES",
     "STRUCTURES",
+    "DEFAULT_DVID",
     "CovariateSpec",
     "PopPKSpec",
     "parse_covariate",
@@ -54,8 +55,10 @@ _STRUCTURE_ALIASES = {
 }
 #: Covariate effect forms (same meaning as in :mod:`blinapk.cards`).
 FORMS: tuple[str, ...] = ("power", "exponential", "linear", "categorical")
-#: Residual error models.
-RESIDUALS: tuple[str, ...] = ("proportional", "additive", "combined")
+#: Residual error models: ``proportional`` is log-normal (normal on log DV),
+#: ``proportional_linear`` is NONMEM's ``Y = F + F*EPS`` (normal on DV with SD
+#: ``sigma_prop * F``).
+RESIDUALS: tuple[str, ...] = ("proportional", "proportional_linear", "additive", "combined")
 #: BLQ methods (Beal 2001): M3 = censored likelihood, M1 = discard BLQ rows.
 BLQ_METHODS: tuple[str, ...] = ("M3", "M1")
 #: Random-effect parameterisations.
@@ -71,7 +74,9 @@ _PARAM_ALIASES = {
 #: allometric reference). Other continuous covariates default to the median
 #: over subjects, categorical ones to the most frequent level.
 STANDARD_REFERENCES: Mapping[str, float] = {"BSA": 1.88, "WT": 70.0}
-_GRAMMAR = "PARAM~COVARIATE[:FORM][@REF]"
+#: Analyte modelled by default (``DVID`` value).
+DEFAULT_DVID = "BLIN"
+_GRAMMAR = "PARAM~COVARIATE[:FORM][@REF][=FIXED]"
 
 
 def parse_structure(name: str) -> str:
@@ -124,6 +129,25 @@ def _as_reference(value: Any, form: str, where: str) -> float | str | None:
     return ref
 
 
+def _as_fixed(value: Any, form: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if form == "categorical":
+        raise ModelSpecError(
+            f"{where}.fixed: a categorical effect cannot be fixed (one value per level "
+            "would be needed); estimate it, or recode the covariate as a 0/1 number with an "
+            "exponential or linear form")
+    if isinstance(value, bool):
+        raise ModelSpecError(f"{where}.fixed: expected a number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ModelSpecError(f"{where}.fixed: {value!r} is not a number") from None
+    if not math.isfinite(out):
+        raise ModelSpecError(f"{where}.fixed: must be finite, got {value!r}")
+    return out
+
+
 @dataclass(frozen=True)
 class CovariateSpec:
     """One covariate effect on one structural parameter.
@@ -143,12 +167,20 @@ class CovariateSpec:
         Reference value (a level for ``categorical``). ``None``: the standard
         of :data:`STANDARD_REFERENCES`, else the median over subjects (mode for
         ``categorical``), resolved by the model builder and recorded.
+    fixed : float, optional
+        Fix the coefficient (power exponent, exponential or linear
+        coefficient) at this value instead of estimating it, as a NONMEM
+        ``FIX``-ed THETA: no prior, no sampled variable; the posterior still
+        holds ``beta_<P>_<COV>`` as a constant. ``None`` (default): estimated.
+        Not allowed for ``categorical``. Example: allometric
+        ``CovariateSpec("CL", "WT", "power", 70, fixed=0.75)``.
     """
 
     param: str
     covariate: str
     form: str = "power"
     reference: float | str | None = None
+    fixed: float | None = None
 
     def __post_init__(self) -> None:
         where = f"covariates[{self.param}~{self.covariate}]"
@@ -163,38 +195,51 @@ class CovariateSpec:
         object.__setattr__(self, "covariate", self.covariate.strip().upper())
         object.__setattr__(self, "form", form)
         object.__setattr__(self, "reference", _as_reference(self.reference, form, where))
+        object.__setattr__(self, "fixed", _as_fixed(self.fixed, form, where))
 
     @property
     def name(self) -> str:
         """Short name ``PARAM_COVARIATE`` (used in prior keys and variable names)."""
         return f"{self.param}_{self.covariate}"
 
+    @property
+    def is_fixed(self) -> bool:
+        """True when the coefficient is fixed (not estimated)."""
+        return self.fixed is not None
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (JSON-serialisable)."""
-        return {"param": self.param, "covariate": self.covariate, "form": self.form,
-                "reference": self.reference}
+        """Plain-dict form (JSON-serialisable); ``fixed`` only appears when set."""
+        out: dict[str, Any] = {"param": self.param, "covariate": self.covariate,
+                               "form": self.form, "reference": self.reference}
+        if self.fixed is not None:
+            out["fixed"] = self.fixed
+        return out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> CovariateSpec:
         """Build from :meth:`to_dict` output; unknown keys raise ModelSpecError."""
         if not isinstance(raw, Mapping):
             raise ModelSpecError(f"covariates: each entry must be a mapping, got {raw!r}")
-        unknown = set(raw) - {"param", "covariate", "form", "reference"}
+        unknown = set(raw) - {"param", "covariate", "form", "reference", "fixed"}
         if unknown:
             raise ModelSpecError(f"covariates.{sorted(unknown)[0]}: unknown key")
         for key in ("param", "covariate"):
             if key not in raw:
                 raise ModelSpecError(f"covariates.{key}: missing")
-        return cls(raw["param"], raw["covariate"], raw.get("form", "power"), raw.get("reference"))
+        return cls(raw["param"], raw["covariate"], raw.get("form", "power"), raw.get("reference"),
+                   raw.get("fixed"))
 
 
 def parse_covariate(text: str) -> CovariateSpec:
     """Parse a CLI covariate string.
 
-    Grammar: ``PARAM~COVARIATE[:FORM][@REFERENCE]``, e.g. ``CL~BSA:power``,
-    ``CL~WT:power@70``, ``V~SEX:categorical@F``. The form defaults to
-    ``power``; the reference to the documented default (see
-    :class:`CovariateSpec`).
+    Grammar: ``PARAM~COVARIATE[:FORM][@REFERENCE][=FIXED]``, e.g.
+    ``CL~BSA:power``, ``CL~WT:power@70``, ``V~SEX:categorical@F``. The form
+    defaults to ``power``; the reference to the documented default (see
+    :class:`CovariateSpec`). A trailing ``=VALUE`` fixes the coefficient
+    instead of estimating it: ``CL~WT:power@70=0.75`` (allometric exponent
+    0.75 at 70 kg), ``CL~WT:power=1`` (exponent 1, default reference WT 70 kg).
+    The parts always come in this order: form, then reference, then fixed value.
 
     Parameters
     ----------
@@ -213,21 +258,30 @@ def parse_covariate(text: str) -> CovariateSpec:
     Examples
     --------
     >>> parse_covariate("CL~BSA:power@1.88")
-    CovariateSpec(param='CL', covariate='BSA', form='power', reference=1.88)
+    CovariateSpec(param='CL', covariate='BSA', form='power', reference=1.88, fixed=None)
+    >>> parse_covariate("CL~WT:power@70=0.75")
+    CovariateSpec(param='CL', covariate='WT', form='power', reference=70.0, fixed=0.75)
     """
     raw = str(text).strip()
-    if raw.count("~") != 1:
+    if raw.count("~") != 1 or raw.count("=") > 1:
         raise ModelSpecError(f"covariates: {text!r} is not of the form {_GRAMMAR}")
     param, rest = (s.strip() for s in raw.split("~"))
+    fixed: str | None = None
+    if "=" in rest:
+        rest, fixed = (s.strip() for s in rest.split("=", 1))
+        if not fixed:
+            raise ModelSpecError(
+                f"covariates: {text!r}: nothing after '=' (expected the fixed value, "
+                f"grammar {_GRAMMAR})")
     reference: str | None = None
     if "@" in rest:
         rest, reference = (s.strip() for s in rest.split("@", 1))
     form = "power"
     if ":" in rest:
         rest, form = (s.strip() for s in rest.split(":", 1))
-    if not param or not rest:
+    if not param or not rest or reference == "" or ":" in (reference or ""):
         raise ModelSpecError(f"covariates: {text!r} is not of the form {_GRAMMAR}")
-    return CovariateSpec(param, rest, form, reference)
+    return CovariateSpec(param, rest, form, reference, fixed)
 
 
 def _normalise_parameterisation(value: Any) -> str | tuple[tuple[str, str], ...]:
@@ -282,12 +336,18 @@ class PopPKSpec:
         ``"noncentered"``, or a mapping ``{"CL": "centered", "V": "noncentered"}``
         (unlisted parameters are ``"auto"``). Stored as a sorted tuple of pairs.
     residual : str, default "proportional"
-        ``"proportional"`` (normal on log DV), ``"additive"`` (normal on DV,
-        pg/mL) or ``"combined"`` (normal on DV with SD
+        ``"proportional"`` (log-normal: normal on log DV with SD
+        ``sigma_prop``), ``"proportional_linear"`` (NONMEM ``Y = F + F*EPS``:
+        normal on DV with SD ``sigma_prop * pred``), ``"additive"`` (normal on
+        DV, pg/mL) or ``"combined"`` (normal on DV with SD
         ``sqrt(add**2 + (prop*pred)**2)``).
     blq : str, default "M3"
         ``"M3"``: below-LLOQ rows (``CENS == 1``) enter as ``log P(DV < LLOQ)``
         (Beal 2001); ``"M1"``: they are discarded and listed in the ledger.
+    dvid : str, default "BLIN"
+        The analyte modelled: observations whose ``DVID`` differs are
+        excluded (ledger reason ``DVID X: not the modelled analyte (BLIN)``).
+        Stored stripped and upper-case, like the dataset reader stores DVIDs.
 
     Raises
     ------
@@ -302,6 +362,7 @@ class PopPKSpec:
     parameterisation: str | tuple[tuple[str, str], ...] = "auto"
     residual: str = "proportional"
     blq: str = "M3"
+    dvid: str = DEFAULT_DVID
     _params: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -353,6 +414,9 @@ class PopPKSpec:
         blq = str(self.blq).strip().upper()
         if blq not in BLQ_METHODS:
             raise ModelSpecError(f"blq: unknown method {self.blq!r}; use one of {BLQ_METHODS}")
+        if not isinstance(self.dvid, str) or not self.dvid.strip():
+            raise ModelSpecError(f"dvid: expected a non-empty analyte name, got {self.dvid!r}")
+        object.__setattr__(self, "dvid", self.dvid.strip().upper())
         object.__setattr__(self, "structure", structure)
         object.__setattr__(self, "covariates", covs)
         object.__setattr__(self, "bsv", bsv)
@@ -395,6 +459,7 @@ class PopPKSpec:
             "parameterisation": par if isinstance(par, str) else dict(par),
             "residual": self.residual,
             "blq": self.blq,
+            "dvid": self.dvid,
         }
 
     @classmethod
@@ -403,7 +468,7 @@ class PopPKSpec:
         if not isinstance(raw, Mapping):
             raise ModelSpecError(f"spec: expected a mapping, got {type(raw).__name__}")
         known = {"structure", "covariates", "bsv", "correlation", "parameterisation",
-                 "residual", "blq"}
+                 "residual", "blq", "dvid"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ModelSpecError(f"{unknown[0]}: unknown spec key (known: {sorted(known)})")

@@ -146,8 +146,12 @@ def summarize_population(fit: Any, ci: float = 0.9,
         b = _draws(var)
         kind = {"power": "exponent", "exponential": "coefficient per unit",
                 "linear": "slope per unit"}[c.form]
-        rows.append(_row(f"BETA_{c.name}", f"{c.covariate} on {c.param} ({c.form} {kind})",
-                         "", b, ci))
+        fixed = ", fixed" if c.is_fixed else ""
+        row = _row(f"BETA_{c.name}", f"{c.covariate} on {c.param} ({c.form} {kind}{fixed})",
+                   "", b, ci)
+        if c.is_fixed:  # a constant: no Monte Carlo error to report
+            row.update(SD=0.0, ESS_BULK=np.nan, ESS_TAIL=np.nan, R_HAT=np.nan)
+        rows.append(row)
         values = at.get(c.covariate)
         if values is None and c.covariate in ranges:
             values = (ranges[c.covariate][1], ranges[c.covariate][2])

@@ -114,3 +114,40 @@ def test_reference_defaults():
     assert refs[("CL", "AGE")] == 25.0  # median
     assert refs[("V", "SEX")] == "M"  # mode
     assert refs[("V", "BSA")] == 2.0  # given
+
+
+def test_dvid_selects_the_modelled_analyte():
+    """PopPKSpec(dvid=...) models that analyte; every other DVID goes to the ledger."""
+    ds = read_dataset(_mixed_frame())
+    blin = prepare_data(ds, PopPKSpec())
+    il6 = prepare_data(ds, PopPKSpec(dvid="il6"))
+    frame = ds.frame.set_index("ROW")
+    il6_rows = frame.index[(frame["DVID"] == "IL6") & (frame["EVID"] == 0)]
+    assert list(il6.obs_row) == list(il6_rows) and il6.subjects == (1,)
+    np.testing.assert_array_equal(il6.dv, [300.0])
+    np.testing.assert_array_equal(il6.lloq, [125.0])
+    t = il6.ledger.to_frame().set_index("ROW")
+    blin_obs = frame.index[(frame["DVID"] == "BLIN") & (frame["EVID"] == 0)
+                           & (frame["ID"] == 1) & (frame["MDV"] == 0)]
+    assert (t.loc[blin_obs, "REASON"] == "DVID BLIN: not the modelled analyte (IL6)").all()
+    other_doses = frame.index[(frame["ID"] != 1) & (frame["EVID"] == 1)]
+    assert (t.loc[other_doses, "REASON"] == "subject has no usable IL6 observation").all()
+    il6.ledger.check(ds.frame)  # counts still add up
+    assert blin.n_obs == 9 and il6.n_obs == 1
+
+
+def test_dvid_without_any_matching_row():
+    with pytest.raises(ModelSpecError, match="no usable IL10 observation"):
+        prepare_data(read_dataset(_mixed_frame()), PopPKSpec(dvid="IL10"))
+
+
+def test_proportional_linear_keeps_nonpositive_dv_rows():
+    """DV <= 0 is impossible on the log scale only; the linear-scale models keep it."""
+    f = infusion_frame(2, obs_times=(6.0, 24.0, 48.0), lloq=0.0).assign(LOD=0.0)
+    f.loc[(f["ID"] == 1) & (f["TIME"] == 24.0), "DV"] = 0.0
+    ds = read_dataset(f)
+    log_scale = prepare_data(ds, PopPKSpec(residual="proportional"))
+    linear = prepare_data(ds, PopPKSpec(residual="proportional_linear"))
+    assert linear.n_obs == log_scale.n_obs + 1
+    reasons = set(log_scale.ledger.excluded()["REASON"])
+    assert "DV <= 0 is not allowed with the proportional (log-scale) error model" in reasons

@@ -59,6 +59,9 @@ def test_defaults_and_canonical_order():
     ({"covariates": ("CL~BSA", "CL~BSA:exponential")}, "covariates"),
     ({"correlation": True, "parameterisation": {"CL": "centered", "V": "noncentered"}},
      "parameterisation"),
+    ({"dvid": ""}, "dvid"),
+    ({"dvid": 3}, "dvid"),
+    ({"residual": "proportional_log"}, "residual"),
 ])
 def test_bad_spec_names_the_key(kwargs, key):
     with pytest.raises(ModelSpecError) as err:
@@ -79,6 +82,7 @@ def test_json_round_trip_and_plain_types():
     assert raw["parameterisation"] == {"CL": "centered"}
     assert raw["covariates"][1] == {"param": "V", "covariate": "SEX", "form": "categorical",
                                     "reference": None}
+    assert raw["dvid"] == "BLIN"
     assert PopPKSpec.from_json(spec.to_json()) == spec
     assert hash(spec) == hash(PopPKSpec.from_dict(raw))
 
@@ -110,3 +114,78 @@ def test_round_trip_property(structure, residual, blq, corr, par, ref):
     spec = PopPKSpec(structure=structure, residual=residual, blq=blq, correlation=corr,
                      parameterisation=par, covariates=(CovariateSpec("CL", "WT", "power", ref),))
     assert PopPKSpec.from_json(spec.to_json()) == spec
+
+
+# --- fixed covariate effects -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CL~WT:power=1", CovariateSpec("CL", "WT", "power", None, fixed=1.0)),
+    ("CL~WT:power@70=0.75", CovariateSpec("CL", "WT", "power", 70.0, fixed=0.75)),
+    ("CL~WT@70=0.75", CovariateSpec("CL", "WT", "power", 70.0, fixed=0.75)),
+    ("CL~WT=1", CovariateSpec("CL", "WT", "power", None, fixed=1.0)),
+    (" v ~ crcl : exponential @ 80 = -0.01 ", CovariateSpec("V", "CRCL", "exponential", 80.0,
+                                                            fixed=-0.01)),
+    ("CL~AGE:linear@40=0", CovariateSpec("CL", "AGE", "linear", 40.0, fixed=0.0)),
+])
+def test_parse_fixed_covariate(text, expected):
+    got = parse_covariate(text)
+    assert got == expected and got.is_fixed
+    assert not parse_covariate("CL~WT:power@70").is_fixed
+
+
+@pytest.mark.parametrize("text, match", [
+    ("CL~WT:power=", "nothing after '='"),
+    ("CL~WT:power@70=", "nothing after '='"),
+    ("CL~WT:power=abc", r"\.fixed: 'abc' is not a number"),
+    ("CL~WT:power=inf", r"\.fixed: must be finite"),
+    ("CL~WT:power=nan", r"\.fixed: must be finite"),
+    ("CL~WT:power=1@70", r"\.fixed: '1@70' is not a number"),  # fixed value must come last
+    ("CL~WT:power=1=2", "is not of the form"),
+    ("CL~WT@=1", "is not of the form"),
+    ("CL~WT@70:power=1", "is not of the form"),  # form must come before the reference
+    ("CL~SEX:categorical@M=0.5", "categorical effect cannot be fixed"),
+    ("=1", "is not of the form"),
+])
+def test_parse_fixed_covariate_errors(text, match):
+    with pytest.raises(ModelSpecError, match=match):
+        parse_covariate(text)
+
+
+def test_fixed_covariate_round_trip_and_serialisation():
+    fixed = CovariateSpec("CL", "WT", "power", 70, fixed=0.75)
+    assert fixed.to_dict() == {"param": "CL", "covariate": "WT", "form": "power",
+                               "reference": 70.0, "fixed": 0.75}
+    # an estimated effect serialises as before (no "fixed" key): old stamps stay readable
+    assert "fixed" not in CovariateSpec("CL", "WT").to_dict()
+    assert CovariateSpec.from_dict(fixed.to_dict()) == fixed
+    spec = PopPKSpec(covariates=(fixed, "V~WT:power@70=1"))
+    again = PopPKSpec.from_json(spec.to_json())
+    assert again == spec and again.covariates[1].fixed == 1.0
+    with pytest.raises(ModelSpecError, match="fixed: expected a number"):
+        CovariateSpec("CL", "WT", fixed=True)
+    # fixing the value is part of the model's identity
+    assert CovariateSpec("CL", "WT", fixed=1.0) != CovariateSpec("CL", "WT")
+
+
+def test_dvid_normalised_and_serialised():
+    spec = PopPKSpec(dvid=" il6 ")
+    assert spec.dvid == "IL6"
+    assert PopPKSpec.from_json(spec.to_json()) == spec
+    assert PopPKSpec().dvid == "BLIN"
+    # a stamp written before the field existed has no "dvid": it means BLIN
+    raw = json.loads(PopPKSpec().to_json())
+    del raw["dvid"]
+    assert PopPKSpec.from_dict(raw) == PopPKSpec()
+
+
+@settings(max_examples=100, deadline=None)
+@given(param=st.sampled_from(["CL", "V"]), cov=st.sampled_from(["WT", "BSA", "AGE"]),
+       form=st.sampled_from(["power", "exponential", "linear"]),
+       ref=st.one_of(st.none(), st.floats(0.1, 100, allow_nan=False)),
+       fixed=st.one_of(st.none(), st.floats(-3, 3, allow_nan=False)))
+def test_cli_string_round_trip_property(param, cov, form, ref, fixed):
+    """A spec written back to the CLI grammar parses to the same spec."""
+    text = f"{param}~{cov}:{form}" + (f"@{ref!r}" if ref is not None else "") + (
+        f"={fixed!r}" if fixed is not None else "")
+    assert parse_covariate(text) == CovariateSpec(param, cov, form, ref, fixed)
