@@ -1,0 +1,55 @@
+"""The ``blinapk`` dispatcher: ``--help`` everywhere, version, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from blinapk import __version__
+from blinapk.cli import COMMANDS, build_parser, main
+
+
+def test_top_level_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for name in COMMANDS:
+        assert name in out
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_subcommand_has_help(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([name, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: blinapk " + name)
+
+
+def test_no_command_prints_help_and_succeeds(capsys):
+    assert main([]) == 0
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert __version__ in capsys.readouterr().out
+
+
+def test_blinapk_error_becomes_exit_code_2_with_message(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ID,TIME,EVID,AMT,RATE,DV,MDV\n1,0,1,0,1,0,1\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "dose_amount" in err and "row(s) 1" in err
+
+
+def test_console_script_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "blinapk", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "usage: blinapk" in out
+    assert build_parser().prog == "blinapk"
