@@ -1,4 +1,4 @@
-"""Every example in docs/*.md runs as written.
+"""Every example in docs/*.md and README.md runs as written.
 
 Fenced code blocks are taken in page order and share one namespace per page,
 as a reader pasting them would: blocks with ``>>>`` prompts run as doctests
@@ -19,9 +19,9 @@ import pytest
 matplotlib.use("Agg")
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
 #: Pages whose examples run MCMC fits (a minute or more).
-SLOW_PAGES = {"poppk.md", "validation.md", "external_validation.md"}
+SLOW_PAGES = {"poppk.md", "validation.md", "external_validation.md", "README.md"}
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", flags=re.S | re.M)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
