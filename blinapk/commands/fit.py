@@ -228,6 +228,32 @@ def run_demo_fit(dataset: Any, out_dir: str | Path, *, progressbar: bool = False
     return write_outputs(result, out_dir)
 
 
+def spec_from_args(args: argparse.Namespace) -> Any:
+    """Return the :class:`~blinapk.poppk.PopPKSpec` described by parsed ``fit`` arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments (see :func:`add_arguments`).
+
+    Returns
+    -------
+    PopPKSpec
+
+    Raises
+    ------
+    ModelSpecError
+        A malformed covariate string or any other invalid choice.
+    """
+    from blinapk.poppk import PopPKSpec, parse_covariate
+
+    return PopPKSpec(
+        structure=args.model, covariates=tuple(parse_covariate(c) for c in args.covariate),
+        bsv=tuple(p.strip() for p in args.bsv.split(",") if p.strip()),
+        correlation=args.correlation, parameterisation=_parameterisation(args.parameterisation),
+        residual=args.residual, blq=args.blq, dvid=args.dvid)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the fit and write the outputs.
 
@@ -243,13 +269,9 @@ def run(args: argparse.Namespace) -> int:
         reported in ``summary.md``).
     """
     from blinapk.data import read_dataset
-    from blinapk.poppk import PopPKSpec, fit, parse_covariate
+    from blinapk.poppk import fit
 
-    spec = PopPKSpec(
-        structure=args.model, covariates=tuple(parse_covariate(c) for c in args.covariate),
-        bsv=tuple(p.strip() for p in args.bsv.split(",") if p.strip()),
-        correlation=args.correlation, parameterisation=_parameterisation(args.parameterisation),
-        residual=args.residual, blq=args.blq, dvid=args.dvid)
+    spec = spec_from_args(args)
     dataset = read_dataset(args.data)
     method = "map" if args.map else ("laplace" if args.laplace else "nuts")
     result = fit(dataset, spec, card=args.card, sampler=args.sampler, draws=args.draws,

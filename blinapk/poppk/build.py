@@ -181,6 +181,12 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
             phi = np.where(np.isfinite(own), own, phi)
         start_phi[p] = phi
     if spec.correlation:
+        # explicit start of the packed Cholesky factor (diagonal: the omegas, no
+        # correlation); nutpie's default start draws from sd_dist and fails on frozen data
+        k = len(spec.bsv)
+        packed = np.zeros(k * (k + 1) // 2)
+        packed[[i * (i + 1) // 2 + i for i in range(k)]] = [info_init.omega[p] for p in spec.bsv]
+        iv["chol_eta"] = packed
         block = choices[spec.bsv[0]].chosen if spec.bsv else "noncentered"
         if block == "centered":
             iv["phi"] = np.stack([start_phi[p] for p in spec.bsv], axis=1)
@@ -257,9 +263,15 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
         etas = {}
         if spec.correlation:
             k = len(spec.bsv)
-            chol, corr, stds = pm.LKJCholeskyCov(
+            # compute_corr=False: PyMC's own chol_eta_corr / chol_eta_stds deterministics,
+            # wrapped again here, lose their names when nutpie freezes the model for JAX
+            # (two columns called chol_eta_corr); corr and stds are derived here instead.
+            packed = pm.LKJCholeskyCov(
                 "chol_eta", n=k, eta=priors["lkj_eta"].kwargs["eta"],
-                sd_dist=_omega_block(priors, spec.bsv), compute_corr=True)
+                sd_dist=_omega_block(priors, spec.bsv), compute_corr=False)
+            chol = pm.expand_packed_triangular(k, packed, lower=True)
+            stds = pt.sqrt(pt.sum(chol**2, axis=1))
+            corr = pt.dot(chol, chol.T) / pt.outer(stds, stds)
             for j, p in enumerate(spec.bsv):
                 pm.Deterministic(f"omega_{p}", stds[j])
             pm.Deterministic("corr_eta", corr, dims=("eta_param", "eta_param_bis"))

@@ -117,17 +117,22 @@ def load_fit(path: str | Path, dataset: Dataset | None = None) -> PopPKFit:
         seed=int(attrs.get("blinapk_seed", -1)),
         parameterisation={p: v["chosen"] for p, v in par.items()},
         data_hash=str(attrs["blinapk_data_hash"]), ledger=ledger, timings={},
-        convergence=_reload_convergence(idata, attrs, par), model=None)
+        convergence=_reload_convergence(idata, attrs, par, spec), model=None)
 
 
-def _reload_convergence(idata: Any, attrs: dict, par: dict) -> Any:
-    """Recompute the gates of a reloaded NUTS fit (cheap, keeps the report consistent)."""
+def _reload_convergence(idata: Any, attrs: dict, par: dict, spec: PopPKSpec) -> Any:
+    """Recompute the gates of a reloaded NUTS fit (cheap, keeps the report consistent).
+
+    Deterministics and fixed covariate effects (constants) are not gated.
+    """
     if attrs.get("blinapk_method") != "nuts":
         return None
     from blinapk.diagnostics.convergence import check_convergence
 
     dims = {name: set(da.dims) for name, da in idata.posterior.data_vars.items()}
-    free = [n for n in dims if not n.startswith(("typical", "indiv", "eta", "corr_eta"))]
+    fixed = {f"beta_{c.name}" for c in spec.covariates if c.is_fixed}
+    free = [n for n in dims if not n.startswith(("typical", "indiv", "eta", "corr_eta"))
+            and n not in fixed]
     return check_convergence(idata, var_names=free,
                              parameterisation={p: v["chosen"] for p, v in par.items()},
                              group_dim="subject")

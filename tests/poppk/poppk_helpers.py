@@ -56,7 +56,12 @@ def simulated_population(n: int, seed: int, *, structure: str = "1cmt", typical=
     -------
     (DataFrame, dict)
         The dataset and the truth (``typical``, ``omega``, ``corr``, ``sigma``,
-        ``female_cl_ratio``, per-subject ``CL``/``V``).
+        ``female_cl_ratio``, per-subject ``CL``/``V``, and under ``realised`` the
+        sample's own values named like the summary rows: ``TV_CL`` and ``TV_V``
+        at the geometric mean of the simulated etas (of the males for ``TV_CL``
+        when ``female_cl_ratio != 1``), ``OMEGA_*`` and
+        ``CORR_CL_V`` their SD and correlation, ``RATIO_CL_SEX[F]`` the ratio
+        of the female and male geometric means at eta = 0 offsets).
     """
     from blinapk.pk import dose_matrix, predict_conc
 
@@ -86,6 +91,18 @@ def simulated_population(n: int, seed: int, *, structure: str = "1cmt", typical=
                          SEX=sex[frame["ID"].to_numpy() - 1])
     frame = frame.sort_values(["ID", "TIME", "EVID"], ascending=[True, True, False],
                               kind="stable", ignore_index=True)
+    female = sex == "F"
+    realised = {  # what this finite sample identifies (not the population values)
+        # with a SEX effect, TV_CL is the male (reference) clearance
+        "TV_CL": typical["CL"] * float(np.exp(eta[~female if female_cl_ratio != 1.0 else
+                                                  slice(None), 0].mean())),
+        "TV_V": typical["V"] * float(np.exp(eta[:, 1].mean())),
+        "OMEGA_CL": float(eta[:, 0].std(ddof=1)), "OMEGA_V": float(eta[:, 1].std(ddof=1)),
+        "CORR_CL_V": float(np.corrcoef(eta[:, 0], eta[:, 1])[0, 1]),
+        "RATIO_CL_SEX[F]": female_cl_ratio * float(
+            np.exp(eta[female, 0].mean() - eta[~female, 0].mean())),
+    }
     truth = {"typical": typical, "omega": tuple(sd), "corr": corr, "sigma": sigma,
-             "female_cl_ratio": female_cl_ratio, "CL": params["CL"], "V": params["V"]}
+             "female_cl_ratio": female_cl_ratio, "CL": params["CL"], "V": params["V"],
+             "realised": realised}
     return frame, truth

@@ -7,6 +7,13 @@ LLOQ 50 pg/mL), fits the generating model by NUTS (2 chains x (300 warm-up +
 300 draws), fixed seed) and checks that the truth lies in the 90 % credible
 interval, the chains mixed (R-hat <= 1.05, bulk ESS >= 100 on the checked
 parameters) and nothing diverged. Seeds were fixed before the first run.
+
+"Truth" is the simulated sample's own value (``truth["realised"]``: typical
+values at the geometric mean of the simulated random effects, their SD and
+correlation, the realised female/male clearance ratio): 48 subjects identify
+these, not the population values they were drawn from (the realised omega of
+48 draws has a ~10 % SD around the population one). The population values
+must lie in the interval too where the test says so.
 """
 
 import warnings
@@ -51,7 +58,12 @@ def test_two_compartment_recovers_cl_and_v():
     result = _fit(frame, PopPKSpec(structure="2cmt"), seed=1)
     table = _table(result, ["TV_CL", "TV_V", "TV_Q", "TV_V2", "OMEGA_CL", "OMEGA_V",
                             "SIGMA_PROP"])
-    _assert_covered_and_mixed(table, {"TV_CL": typical["CL"], "TV_V": typical["V"]})
+    real = truth["realised"]
+    _assert_covered_and_mixed(table, {k: real[k] for k in ("TV_CL", "TV_V", "OMEGA_CL",
+                                                           "OMEGA_V")})
+    # Q and V2 have no BSV: their population values are the sample's values
+    _assert_covered_and_mixed(table, {"TV_CL": typical["CL"], "TV_V": typical["V"],
+                                      "TV_Q": typical["Q"], "TV_V2": typical["V2"]})
     assert int(result.idata.sample_stats["diverging"].sum()) == 0
 
 
@@ -60,8 +72,9 @@ def test_correlated_random_effects_lkj():
     result = _fit(frame, PopPKSpec(correlation=True), seed=2, target_accept=0.9)
     names = ["TV_CL", "TV_V", "OMEGA_CL", "OMEGA_V", "CORR_CL_V", "SIGMA_PROP"]
     table = _table(result, names)
-    _assert_covered_and_mixed(table, {"TV_CL": 2.2, "TV_V": 6.0, "OMEGA_CL": 0.4,
-                                      "OMEGA_V": 0.3, "CORR_CL_V": 0.6})
+    real = truth["realised"]
+    _assert_covered_and_mixed(table, {k: real[k] for k in ("TV_CL", "TV_V", "OMEGA_CL",
+                                                           "OMEGA_V", "CORR_CL_V")})
     assert table.loc["CORR_CL_V", "LOWER"] > 0.0  # the correlation is detected
     assert int(result.idata.sample_stats["diverging"].sum()) == 0
     assert "chol_eta" in result.idata.posterior
@@ -71,6 +84,9 @@ def test_categorical_covariate_recovers_known_effect():
     frame, truth = simulated_population(N_SUBJECTS, 20240703, female_cl_ratio=0.7)
     result = _fit(frame, PopPKSpec(covariates=("CL~SEX:categorical@M",)), seed=3)
     table = _table(result, ["TV_CL", "TV_V", "RATIO_CL_SEX[F]", "OMEGA_CL", "SIGMA_PROP"])
-    _assert_covered_and_mixed(table, {"TV_CL": 2.2, "TV_V": 6.0, "RATIO_CL_SEX[F]": 0.7})
+    real = truth["realised"]
+    _assert_covered_and_mixed(table, {k: real[k] for k in ("TV_CL", "TV_V",
+                                                           "RATIO_CL_SEX[F]")})
+    _assert_covered_and_mixed(table, {"RATIO_CL_SEX[F]": 0.7})  # the population effect
     assert table.loc["RATIO_CL_SEX[F]", "UPPER"] < 1.0  # the effect is detected
     assert int(result.idata.sample_stats["diverging"].sum()) == 0

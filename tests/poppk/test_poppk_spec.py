@@ -189,3 +189,25 @@ def test_cli_string_round_trip_property(param, cov, form, ref, fixed):
     text = f"{param}~{cov}:{form}" + (f"@{ref!r}" if ref is not None else "") + (
         f"={fixed!r}" if fixed is not None else "")
     assert parse_covariate(text) == CovariateSpec(param, cov, form, ref, fixed)
+
+
+def test_cli_arguments_build_the_spec():
+    """``blinapk fit`` options: fixed covariate, linear-scale proportional error, analyte."""
+    import argparse
+
+    from blinapk.commands.fit import add_arguments, spec_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["data.csv", "--out", "o", "--covariate", "CL~WT:power@70=0.75",
+                              "--covariate", "V~WT:power@70", "--residual",
+                              "proportional_linear", "--dvid", "il6"])
+    spec = spec_from_args(args)
+    assert spec.covariates == (CovariateSpec("CL", "WT", "power", 70.0, fixed=0.75),
+                               CovariateSpec("V", "WT", "power", 70.0))
+    assert spec.residual == "proportional_linear" and spec.dvid == "IL6"
+    default = spec_from_args(parser.parse_args(["data.csv", "--out", "o"]))
+    assert default == PopPKSpec()  # the CLI defaults are the library defaults
+    bad = parser.parse_args(["data.csv", "--out", "o", "--covariate", "CL~WT:power=x"])
+    with pytest.raises(ModelSpecError, match="fixed"):
+        spec_from_args(bad)
