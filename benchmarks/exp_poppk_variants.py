@@ -233,6 +233,7 @@ def run_variant(df, pred, lik, backend, a) -> dict:
     from blinapk.poppk.fit import _population_rvs
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     model = build(df, pred, lik)
     t1 = time.perf_counter()
     if backend in ("NUMBA", "FAST_RUN"):  # PyTensor function (nutpie's benchmark is broken)
@@ -268,6 +269,7 @@ def run_variant(df, pred, lik, backend, a) -> dict:
                               progress_bar=False, cores=2, save_warmup=False)
         row["sample_s"] = time.perf_counter() - t3
         row["wall_s"] = time.perf_counter() - t0
+        row["cpu_s"] = time.process_time() - c0
         import xarray as xr
 
         post = idata.posterior

@@ -32,8 +32,8 @@ Outputs (``--out PREFIX``, default ``benchmarks/results/sbc_poppk``):
 * ``PREFIX_summary.json``: coverage per parameter with exact (Clopper-Pearson)
   95 % binomial CIs, pooled coverage, rank chi-square tests, convergence.
 * ``docs/figures/sbc_ranks.png`` (rank histograms with the 99 % band of a
-  uniform histogram) and ``docs/figures/sbc_intervals.png`` (90 % intervals /
-  truth per replicate).
+  uniform histogram) and ``docs/figures/sbc_intervals.png`` (90 % intervals around
+  the truth in posterior SDs, per replicate).
 
 Examples
 --------
@@ -368,25 +368,30 @@ def plot_ranks(summary: Mapping[str, Any], path: Path, n_bins: int = 10) -> Path
 
 
 def plot_intervals(records: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """90 % intervals divided by the truth, per replicate and parameter."""
+    """90 % intervals relative to the truth, in posterior SDs, per replicate and parameter.
+
+    Each line is ``(interval - truth) / posterior SD``; a calibrated posterior
+    puts 0 (the truth) inside about 90 % of them.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ok = [r for r in records if "params" in r]
-    fig, axes = plt.subplots(1, len(PARAMS), figsize=(15, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, len(PARAMS), figsize=(15, 4.8), sharey=True, sharex=True)
     for ax, p in zip(axes, PARAMS, strict=True):
         for i, r in enumerate(ok):
             e, t = r["params"][p], r["truth"][p]
             c = "tab:blue" if e["covered90"] else "tab:red"
-            ax.plot([e["ci90"][0] / t, e["ci90"][1] / t], [i, i], color=c, lw=1.2)
-            ax.plot(e["median"] / t, i, "o", color=c, ms=2)
-        ax.axvline(1.0, color="k", lw=0.8)
-        ax.set_xscale("log")
+            lo, hi = ((v - t) / e["sd"] for v in e["ci90"])
+            ax.plot([lo, hi], [i, i], color=c, lw=1.2)
+            ax.plot((e["median"] - t) / e["sd"], i, "o", color=c, ms=2)
+        ax.axvline(0.0, color="k", lw=0.8)
         ax.set_title(p, fontsize=9)
+        ax.set_xlabel("(value - truth) / SD", fontsize=8)
     axes[0].set_ylabel("replicate")
-    fig.suptitle("90 % credible interval / truth (red: truth not covered)")
+    fig.suptitle("90 % credible intervals around the truth (red: truth not covered)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -446,12 +451,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                   flush=True)
             gc.collect()
     summary = summarize(records)
-    summary["command"] = " ".join([Path(sys.executable).name, *sys.argv])
+    summary_path = Path(f"{args.out}_summary.json")
+    command = " ".join([Path(sys.executable).name, *sys.argv])
+    if args.summarize_only and summary_path.exists():   # keep the command that ran the fits
+        summary["summarized_by"] = command
+        command = json.loads(summary_path.read_text()).get("command", command)
+    summary["command"] = command
     summary["machine"] = {"platform": platform.platform(), "cpu_count": os.cpu_count(),
                           "loadavg_1m": os.getloadavg()[0]}
     summary["truth_region"] = {k: list(v) for k, v in TRUTH_REGION.items()}
     summary["spec"] = {k: list(v) if isinstance(v, tuple) else v for k, v in SPEC_KW.items()}
-    (Path(f"{args.out}_summary.json")).write_text(json.dumps(summary, indent=1) + "\n")
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
     if summary["n_replicates"]:
         plot_ranks(summary, args.figures / "sbc_ranks.png")
         plot_intervals(records, args.figures / "sbc_intervals.png")

@@ -10,9 +10,18 @@ estimate is their geometric mean and the typical value the median over
 subjects. Centered random effects start at the subject's own estimate.
 
 Other typical values come from the model card when one is given, else from
-the prior centres; variance components from the prior centres (the card's
-omega / residual values when card priors are used); covariate effects from the
-card when it has the same effect, else 0 (no effect).
+the prior centres. When there is neither a steady-state sample nor a card
+(bolus data, short infusions: e.g. the external validation sets), every
+typical value is instead started at a naive-pooled fit (:func:`pooled_typical`:
+least squares of log DV on log prediction, eta = 0, in a few hundred cheap
+numpy predictions). A start far off (phenobarbital: prior centre 1 L/h/kg vs
+0.005) is harmless for the log-scale proportional model but makes the
+natural-scale likelihoods (``proportional_linear`` above all) so steep that
+NUTS adapts its step size to ~1e-15 and never moves.
+
+Variance components start at the prior centres (the card's omega / residual
+values when card priors are used); covariate effects at their fixed value,
+else from the card when it has the same effect, else 0 (no effect).
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ from blinapk.poppk.design import PopPKData
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.spec import PopPKSpec
 
-__all__ = ["STEADY_HOURS", "InitialValues", "initial_values", "nca_clearance"]
+__all__ = ["STEADY_HOURS", "InitialValues", "initial_values", "nca_clearance",
+           "pooled_typical"]
 
 #: Hours at an unchanged infusion rate after which a sample counts as steady
 #: state: > 4 half-lives of the typical 1.87 h (Zhu 2020), i.e. > 94 % of Css.
@@ -48,7 +58,7 @@ class InitialValues:
     typical : Mapping[str, float]
         Typical value of each structural parameter.
     source : Mapping[str, str]
-        Where each typical value comes from: ``nca``, ``card`` or ``prior``.
+        Where each typical value comes from: ``nca``, ``card``, ``pooled`` or ``prior``.
     subject_cl : ndarray
         Per-subject NCA clearance (NaN where no steady-state sample).
     omega, sigma_prop, sigma_add : float or Mapping
@@ -91,6 +101,77 @@ def nca_clearance(data: PopPKData) -> np.ndarray:
     return est
 
 
+def _covariate_terms(data: PopPKData, spec: PopPKSpec, beta: Mapping[str, float]
+                     ) -> dict[str, np.ndarray]:
+    """Log-scale covariate term of each parameter per subject at the starting effects."""
+    out = {p: np.zeros(data.n_subjects) for p in spec.params}
+    for c in spec.covariates:
+        b = float(beta.get(c.name, 0.0))
+        if c.form == "categorical" or b == 0.0:
+            continue
+        x = np.asarray(data.cov_subject[c.covariate], dtype=float)
+        ref = float(c.reference)  # type: ignore[arg-type]
+        if c.form == "power":
+            out[c.param] = out[c.param] + b * np.log(x / ref)
+        elif c.form == "exponential":
+            out[c.param] = out[c.param] + b * (x - ref)
+        else:
+            out[c.param] = out[c.param] + np.log(np.maximum(1.0 + b * (x - ref), 1e-6))
+    return out
+
+
+def pooled_typical(data: PopPKData, spec: PopPKSpec, start: Mapping[str, float],
+                   beta: Mapping[str, float] | None = None) -> dict[str, float] | None:
+    """Naive-pooled typical values: least squares of log DV vs log prediction (eta = 0).
+
+    Nelder-Mead on the log typical values (from ``start``), quantified
+    observations only, covariate effects held at ``beta`` (fixed values or
+    starting values; categorical effects at 0).
+
+    Parameters
+    ----------
+    data : PopPKData
+        Prepared data.
+    spec : PopPKSpec
+        Model spec with resolved references.
+    start : mapping
+        Starting typical values (natural scale), one per structural parameter.
+    beta : mapping, optional
+        Covariate effects by ``CovariateSpec.name``.
+
+    Returns
+    -------
+    dict or None
+        Typical values, or None when there is no quantified positive observation
+        or the fit does not improve on ``start``.
+    """
+    from scipy.optimize import minimize
+
+    from blinapk.pk import predict_conc
+
+    ok = (~data.cens) & (data.dv > 0)
+    if not ok.any():
+        return None
+    t, s, log_dv = data.time[ok], data.subject_index[ok], np.log(data.dv[ok])
+    terms = _covariate_terms(data, spec, beta or {})
+    names = spec.params
+
+    def sse(x: np.ndarray) -> float:
+        params = {p: np.exp(x[k] + terms[p]) for k, p in enumerate(names)}
+        with np.errstate(all="ignore"):
+            pred = np.asarray(predict_conc(t, s, data.doses, params, model=spec.structure))
+            r = log_dv - np.log(pred + 1e-9)
+        value = float(np.sum(r * r))
+        return value if math.isfinite(value) else 1e300
+
+    x0 = np.log([float(start[p]) for p in names])
+    res = minimize(sse, x0, method="Nelder-Mead",
+                   options={"maxiter": 400 * len(names), "xatol": 1e-3, "fatol": 1e-6})
+    if not (np.all(np.isfinite(res.x)) and res.fun < sse(x0)):
+        return None
+    return {p: float(np.exp(v)) for p, v in zip(names, res.x, strict=True)}
+
+
 def initial_values(data: PopPKData, spec: PopPKSpec, priors: PriorConfig, card: Any = None
                    ) -> InitialValues:
     """Compute starting values for ``spec`` on ``data`` (see module docstring).
@@ -117,7 +198,8 @@ def initial_values(data: PopPKData, spec: PopPKSpec, priors: PriorConfig, card: 
             typical[p], source[p] = float(card.typical[p]), "card"
         else:
             typical[p], source[p] = math.exp(priors[f"log_{p}"].centre()), "prior"
-    if np.sum(np.isfinite(cl_sub)) >= MIN_SUBJECTS:
+    nca = np.sum(np.isfinite(cl_sub)) >= MIN_SUBJECTS
+    if nca:
         typical["CL"], source["CL"] = float(np.nanmedian(cl_sub)), "nca"
     omega = {p: priors[f"omega_{p}"].centre() for p in spec.bsv}
     if spec.correlation:
@@ -134,4 +216,9 @@ def initial_values(data: PopPKData, spec: PopPKSpec, priors: PriorConfig, card: 
         same = (e is not None and e.form == c.form and c.form != "categorical"
                 and float(e.reference) == float(c.reference))  # type: ignore[arg-type]
         beta[c.name] = float(e.value) if same else 0.0  # type: ignore[union-attr,arg-type]
+    if not nca and card is None:
+        pooled = pooled_typical(data, spec, typical, beta)
+        if pooled is not None:
+            typical = pooled
+            source = {p: "pooled" for p in spec.params}
     return InitialValues(typical, source, cl_sub, omega, sigma_prop, sigma_add, beta)

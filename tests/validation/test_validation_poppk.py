@@ -151,4 +151,5 @@ def test_infusion_recovers_simulation_settings(infusion_fit):
         log_ratio = np.log(ind[f"{p}_MEDIAN"] / ind[f"{p}_TRUE"])
         assert abs(float(np.exp(log_ratio.mean())) - 1.0) <= 0.10  # geometric-mean ratio
         r = np.corrcoef(np.log(ind[f"{p}_MEDIAN"]), np.log(ind[f"{p}_TRUE"]))[0, 1]
+        print(f"\n{p}: geometric-mean ratio {np.exp(log_ratio.mean()):.4f}, r {r:.4f}")
         assert r >= 0.9, (p, r)
