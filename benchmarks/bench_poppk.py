@@ -234,14 +234,14 @@ def render_table(result: dict) -> str:
             cpu = sum(r["ess_per_cpu_s"] for r in ok) / len(ok)
             if best is None or rate > best[1]:
                 best = (name, rate, cpu)
-    ref_name, peer_rate, peer_cpu = best if best else ("none", None, None)
+    ref_name, peer_rate, peer_cpu = best if best else ("(no peer run finished)", None, None)
     d = result["dataset"]
     lines = [
         f"**N = {d['n_subjects']}** subjects, {d['n_blin_obs']} BLIN observations "
         f"({d['blin_obs_per_subject']:.1f} per subject, "
         f"{100 * d['blin_censored_fraction']:.0f} % censored), {d['n_dose_records']} dose "
         f"records; run {result['stamp']}, load average before "
-        f"{result['machine']['loadavg_1m']:.1f}. Ratios are relative to `{ref_name}`.",
+        f"{result['machine']['loadavg_1m']:.1f}. Ratios are relative to {ref_name}.",
         "",
         "| fitter | wall (s) | CPU (s) | min bulk-ESS (param) | ESS/s | ratio vs peer "
         "| ESS/CPU-s ratio | max R-hat | div. | leapfrog/iter | status |",
@@ -270,7 +270,9 @@ def update_doc() -> None:
     blocks = []
     for n in sorted(newest):
         res = json.loads(newest[n].read_text())
-        blocks.append(render_table(res) + f"\n\nRaw: `benchmarks/results/{newest[n].name}`.")
+        note = f"\n\nNote: {res['note']}" if res.get("note") else ""
+        blocks.append(render_table(res) + note
+                      + f"\n\nRaw: `benchmarks/results/{newest[n].name}`.")
     body = "\n\n".join(blocks) if blocks else "(no results yet)"
     text = DOC.read_text() if DOC.exists() else f"# Population-PK benchmark\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text:
