@@ -76,6 +76,7 @@ def test_card_does_not_override_a_fixed_effect(wt_dataset):
     assert info.init.beta["CL_BSA"] == 1.0
 
 
+@pytest.mark.slow
 def test_map_fit_reports_the_fixed_value(wt_dataset):
     spec = PopPKSpec(covariates=("CL~WT:power@70=0.75", "V~WT:power@70"))
     with warnings.catch_warnings():
