@@ -152,6 +152,31 @@ def summarize(records: Sequence[Mapping[str, Any]], rhat_target: float = 1.01
     return out
 
 
+def code_version() -> dict[str, Any]:
+    """blinapk version, git commit and whether ``blinapk/`` has uncommitted changes.
+
+    Recorded with every result: the population-PK code evolves, and a rerun is
+    comparable only on the same code. Read-only git commands; empty when git or
+    the repository is unavailable.
+    """
+    import subprocess
+
+    from blinapk._version import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    out: dict[str, Any] = {"blinapk_version": __version__}
+    try:
+        out["git_commit"] = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+            check=True, timeout=10).stdout.strip()
+        out["blinapk_dirty"] = bool(subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "blinapk"], capture_output=True,
+            text=True, check=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -175,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                if x.strip()] if jsonl.exists() else []
     done = {r["seed"] for r in records if "rhat_max" in r}
     if not args.summarize_only:
+        code = code_version()
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             if seed in done:
                 continue
@@ -188,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "traceback": traceback.format_exc()}
             rec["settings"] = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                                "target_accept": args.target_accept}
+            rec["code"] = code
             with jsonl.open("a") as fh:
                 fh.write(json.dumps(rec) + "\n")
             records.append(rec)
@@ -201,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary.update({
         "n_subjects": args.n_subjects, "residual": args.residual,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "code_versions": sorted({json.dumps(r.get("code"), sort_keys=True) for r in records}),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
     })
     Path(f"{prefix}_summary.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -406,6 +406,31 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def code_version() -> dict[str, Any]:
+    """blinapk version, git commit and whether ``blinapk/`` has uncommitted changes.
+
+    Recorded with every result: the population-PK code evolves, and a rerun is
+    comparable only on the same code. Read-only git commands; empty when git or
+    the repository is unavailable.
+    """
+    import subprocess
+
+    from blinapk._version import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    out: dict[str, Any] = {"blinapk_version": __version__}
+    try:
+        out["git_commit"] = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+            check=True, timeout=10).stdout.strip()
+        out["blinapk_dirty"] = bool(subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "blinapk"], capture_output=True,
+            text=True, check=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -427,6 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = read_records(jsonl)
     done = {r["replicate"] for r in records if "params" in r}
     if not args.summarize_only:
+        code = code_version()
         for k in range(args.n_datasets):
             if k in done:
                 continue
@@ -440,6 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "traceback": traceback.format_exc()}
             rec["settings"] = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                                "seed": args.seed}
+            rec["code"] = code
             with jsonl.open("a") as fh:
                 fh.write(json.dumps(rec) + "\n")
             records.append(rec)
@@ -457,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary["summarized_by"] = command
         command = json.loads(summary_path.read_text()).get("command", command)
     summary["command"] = command
+    summary["code_versions"] = sorted({json.dumps(r.get("code"), sort_keys=True)
+                                       for r in records})
     summary["machine"] = {"platform": platform.platform(), "cpu_count": os.cpu_count(),
                           "loadavg_1m": os.getloadavg()[0]}
     summary["truth_region"] = {k: list(v) for k, v in TRUTH_REGION.items()}

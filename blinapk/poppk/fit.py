@@ -368,6 +368,9 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=settings)
     if method == "nuts":
         free = [rv.name for rv in model.free_RVs]
+        # reloading gates exactly these again (the posterior also holds sampler-side
+        # unconstrained copies such as omega_V_log__ and deterministics)
+        idata.posterior.attrs["blinapk_gated_vars"] = json.dumps(free)
         convergence = check_convergence(idata, var_names=free, gates=gates,
                                         parameterisation=info.chosen, group_dim="subject")
         warn_if_failed(convergence, stacklevel=2)

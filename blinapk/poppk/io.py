@@ -129,10 +129,14 @@ def _reload_convergence(idata: Any, attrs: dict, par: dict, spec: PopPKSpec) -> 
         return None
     from blinapk.diagnostics.convergence import check_convergence
 
-    dims = {name: set(da.dims) for name, da in idata.posterior.data_vars.items()}
-    fixed = {f"beta_{c.name}" for c in spec.covariates if c.is_fixed}
-    free = [n for n in dims if not n.startswith(("typical", "indiv", "eta", "corr_eta"))
-            and n not in fixed]
+    if "blinapk_gated_vars" in attrs:  # the variables fit() gated
+        free = [n for n in json.loads(str(attrs["blinapk_gated_vars"]))
+                if n in idata.posterior.data_vars]
+    else:  # files written before the list was stamped
+        fixed = {f"beta_{c.name}" for c in spec.covariates if c.is_fixed}
+        free = [n for n in idata.posterior.data_vars
+                if not n.startswith(("typical", "indiv", "eta", "corr_eta"))
+                and not n.endswith("__") and n not in fixed]
     return check_convergence(idata, var_names=free,
                              parameterisation={p: v["chosen"] for p, v in par.items()},
                              group_dim="subject")

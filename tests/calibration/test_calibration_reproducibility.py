@@ -153,10 +153,6 @@ def test_laplace_is_reproducible(dataset):
     pd.testing.assert_frame_equal(a.summary(), b.summary(), check_exact=True)
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "blinapk.poppk.io._reload_convergence gates every stored posterior variable, including "
-    "nutpie's unconstrained copies (omega_V_log__, sigma_add_log__), while fit() gates the "
-    "free RVs only: same VALUE/PASSED, different WORST lists. Reported to the poppk owner."))
 def test_reloaded_convergence_report_names_the_same_variables(nuts_fits, dataset, tmp_path):
     f = nuts_fits[0]
     g = load_fit(f.save(tmp_path / "fit.nc"), dataset)
