@@ -51,7 +51,8 @@ def _fit_step(dataset, out: Path) -> list[Path]:
     from blinapk.poppk.summary import to_markdown
 
     paths = run_demo_fit(dataset, out, progressbar=True)
-    print(to_markdown(pd.read_csv(paths["summary"])))
+    summary = pd.read_csv(paths["summary"])
+    print(to_markdown(summary.fillna({"UNIT": "-"})))  # blank unit = dimensionless
     return list(paths.values())
 
 
