@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sbc_poppk import code_version  # one implementation for both scripts
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -149,31 +150,6 @@ def summarize(records: Sequence[Mapping[str, Any]], rhat_target: float = 1.01
         "wall_s": {"median": float(np.median(walls)), "max": float(walls.max()),
                    "total": float(walls.sum())},
     })
-    return out
-
-
-def code_version() -> dict[str, Any]:
-    """blinapk version, git commit and whether ``blinapk/`` has uncommitted changes.
-
-    Recorded with every result: the population-PK code evolves, and a rerun is
-    comparable only on the same code. Read-only git commands; empty when git or
-    the repository is unavailable.
-    """
-    import subprocess
-
-    from blinapk._version import __version__
-
-    root = Path(__file__).resolve().parent.parent
-    out: dict[str, Any] = {"blinapk_version": __version__}
-    try:
-        out["git_commit"] = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-            check=True, timeout=10).stdout.strip()
-        out["blinapk_dirty"] = bool(subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "blinapk"], capture_output=True,
-            text=True, check=True, timeout=10).stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
     return out
 
 
