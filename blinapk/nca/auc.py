@@ -226,6 +226,17 @@ def _last_positive(conc: np.ndarray) -> int:
     return int(pos[-1]) if pos.size else -1
 
 
+def _area_to_tlast(time, conc, c0, auc_method: str, moment: int):
+    """AUC (``moment=0``) or AUMC (``moment=1``) from the interval start to tlast."""
+    t, c = _with_c0(time, conc, c0)
+    if t.size == 0:
+        return not_estimable("no samples in the interval")
+    last = _last_positive(c)
+    if last < 0:
+        return 0.0
+    return integrate(t[: last + 1], c[: last + 1], auc_method, moment=moment)
+
+
 # ---------------------------------------------------------------- parameters --
 
 
@@ -233,13 +244,7 @@ def _last_positive(conc: np.ndarray) -> int:
                pptestcd="AUCLST")
 def auclast(time, conc, c0, auc_method):
     """AUC from the interval start to tlast (last concentration > 0)."""
-    t, c = _with_c0(time, conc, c0)
-    if t.size == 0:
-        return not_estimable("no samples in the interval")
-    last = _last_positive(c)
-    if last < 0:
-        return 0.0
-    return integrate(t[: last + 1], c[: last + 1], auc_method)
+    return _area_to_tlast(time, conc, c0, auc_method, moment=0)
 
 
 @nca_parameter(unit_kind="conc*time", label="AUC to the last sample (zeros included)",
@@ -284,13 +289,7 @@ def aucpext_pred(auclast, aucinf_pred):
                pptestcd="AUMCLST")
 def aumclast(time, conc, c0, auc_method):
     """First-moment area from the interval start to tlast."""
-    t, c = _with_c0(time, conc, c0)
-    if t.size == 0:
-        return not_estimable("no samples in the interval")
-    last = _last_positive(c)
-    if last < 0:
-        return 0.0
-    return integrate(t[: last + 1], c[: last + 1], auc_method, moment=1)
+    return _area_to_tlast(time, conc, c0, auc_method, moment=1)
 
 
 @nca_parameter(unit_kind="conc*time^2", label="AUMC to infinity (observed Clast)",
