@@ -190,7 +190,7 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
     gates : ConvergenceGates, optional
         Thresholds (defaults as documented in :class:`ConvergenceGates`).
     parameterisation : mapping, optional
-        Parameter -> ``centered``/``noncentered`` as fitted; makes the advice
+        Parameter -> ``centered``/``noncentered``/``partial`` as fitted; makes the advice
         on divergences and E-BFMI name the random effects to switch.
     group_dim : str, optional
         Dimension marking grouped variables (e.g. ``"subject"``): their R-hat
@@ -209,7 +209,7 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
         post = post[list(var_names)]
     n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
     par = dict(parameterisation or {})
-    centered = [p for p, c in par.items() if c == "centered"]
+    centered = [p for p, c in par.items() if c in ("centered", "partial")]
     results = []
 
     with warnings.catch_warnings():
@@ -249,8 +249,8 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
     if stats is not None and "diverging" in stats:
         n_div = int(np.asarray(stats["diverging"].values).sum())
         ok = n_div <= gates.max_divergences
-        switch = (f" or switch {', '.join(centered)} to non-centered (currently centered)"
-                  if centered else "")
+        switch = (f" or switch {', '.join(centered)} to non-centered (currently "
+                  "centered or partially centered)" if centered else "")
         results.append(GateResult(
             "divergences", float(n_div), float(gates.max_divergences), ok, (),
             "" if ok else f"{n_div} divergent transitions: increase target_accept to 0.95"

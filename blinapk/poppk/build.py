@@ -29,7 +29,9 @@ few hours). The random effects are defined at each subject's *baseline*
 
 Variable names (the posterior's vocabulary): ``log_<P>`` (log typical
 value), ``omega_<P>``, ``beta_<P>_<COV>``, ``sigma_prop`` / ``sigma_add``,
-``phi_<P>`` (centered) or ``z_<P>`` (non-centered) per subject (``phi`` /
+``phi_<P>`` (centered), ``z_<P>`` (non-centered) or ``psi_<P>`` (partially
+centered, the ``auto`` default; see :mod:`blinapk.poppk.parameterisation`)
+per subject (``phi`` /
 ``z`` with dims ``(subject, eta_param)`` and ``chol_eta``, ``corr_eta`` with
 correlation); deterministics ``typical`` (param), ``indiv`` (subject, param;
 at baseline covariates) and ``eta`` (subject, eta_param); the observed
@@ -197,6 +199,11 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
             iv[f"omega_{p}"] = info_init.omega[p]
             if choices[p].chosen == "centered":
                 iv[f"phi_{p}"] = start_phi[p]
+            elif choices[p].chosen == "partial":
+                w = choices[p].weights
+                # psi such that mu + omega**(1 - w) * (psi - w * mu) == start_phi
+                iv[f"psi_{p}"] = w * mu[p] + (start_phi[p] - mu[p]) / (
+                    info_init.omega[p] ** (1.0 - w))
             else:
                 iv[f"z_{p}"] = np.zeros(data.n_subjects)
     return iv
@@ -292,6 +299,14 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
                     phi = pm.Normal(f"phi_{p}", mu=mu[p], sigma=omega, dims="subject")
                     etas[p] = phi - mu[p]
                     log_ind[p] = phi
+                elif choices[p].chosen == "partial":
+                    # partially centered, weight w per subject (1 = centered, 0 = not)
+                    w = pt.constant(choices[p].weights)
+                    log_omega = pt.log(omega)
+                    psi = pm.Normal(f"psi_{p}", mu=w * mu[p], sigma=pt.exp(w * log_omega),
+                                    dims="subject")
+                    etas[p] = pt.exp((1.0 - w) * log_omega) * (psi - w * mu[p])
+                    log_ind[p] = mu[p] + etas[p]
                 else:
                     z = pm.Normal(f"z_{p}", 0.0, 1.0, dims="subject")
                     etas[p] = omega * z
@@ -363,8 +378,8 @@ def build_model(dataset: Dataset, spec: PopPKSpec | None = None, *,
     --------
     >>> from blinapk.datasets import load_example
     >>> model = build_model(load_example())
-    >>> model_info(model).chosen  # doctest: +SKIP
-    {'CL': 'centered', 'V': 'noncentered'}
+    >>> model_info(model).chosen
+    {'CL': 'partial', 'V': 'partial'}
     """
     card_obj = _resolve_card(card)
     if spec is None:

@@ -34,7 +34,8 @@ from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
 
-__all__ = ["DEFAULT_SAMPLER", "METHODS", "SAMPLERS", "fit", "resolve_nutpie_backend"]
+__all__ = ["DEFAULT_SAMPLER", "METHODS", "NUMBA_FROM_N_OBS", "SAMPLERS", "fit",
+           "resolve_nutpie_backend"]
 
 #: Samplers accepted by :func:`fit`; ``"default"`` means :data:`DEFAULT_SAMPLER`.
 SAMPLERS: tuple[str, ...] = ("default", "nutpie", "pymc", "numpyro", "blackjax")
@@ -56,18 +57,54 @@ def _population_rvs(model: Any) -> set:
     return {rv for rv in model.free_RVs if "subject" not in (dims.get(rv.name) or ())}
 
 
-def resolve_nutpie_backend(requested: str = "auto") -> str:
-    """Backend nutpie compiles the model with: ``jax`` when importable, else ``numba``.
+#: From this many observations ``nutpie_backend="auto"`` compiles with numba.
+NUMBA_FROM_N_OBS = 2000
 
-    Measured on the 100-subject simulated trial (2 chains x 1000 iterations,
-    loaded 2-core box): numba compile 80 s + sampling 40 s; JAX compile 7 s +
-    sampling 21 s, same posterior. See docs/poppk.md.
+
+def resolve_nutpie_backend(requested: str = "auto", n_obs: int | None = None) -> str:
+    """Backend nutpie compiles the model with.
+
+    ``auto``: JAX for small datasets (fewer than :data:`NUMBA_FROM_N_OBS`
+    observations), numba from there on, and numba whenever JAX is not
+    importable. The trade-off, measured in docs/benchmarks-poppk.md: JAX
+    compiles in about 2 s but calls back into Python for every gradient, so
+    two chains barely run in parallel (N = 200 subjects, 2372 observations:
+    27-38 s of sampling); numba compiles for 20-25 s but then samples without
+    Python and both chains run truly in parallel (5-15 s at N = 200; 193 s at
+    N = 3000, where JAX is several times slower). Below about 2000
+    observations the compile time dominates; above, the sampling does.
+
+    Parameters
+    ----------
+    requested : {"auto", "jax", "numba"}
+        The user's choice.
+    n_obs : int, optional
+        Observations in the likelihood (``auto`` only); unknown = small.
+
+    Returns
+    -------
+    str
+        ``"jax"`` or ``"numba"``.
+
+    Raises
+    ------
+    ModelSpecError
+        Unknown backend.
+
+    Examples
+    --------
+    >>> resolve_nutpie_backend("numba")
+    'numba'
+    >>> resolve_nutpie_backend("auto", n_obs=40_000)
+    'numba'
     """
     requested = str(requested).lower()
     if requested not in ("auto", "jax", "numba"):
         raise ModelSpecError(f"nutpie_backend: use auto, jax or numba, got {requested!r}")
     if requested != "auto":
         return requested
+    if n_obs is not None and n_obs >= NUMBA_FROM_N_OBS:
+        return "numba"
     try:
         import jax  # noqa: F401
     except ImportError:
@@ -216,10 +253,11 @@ def _fit_mode(dataset: Dataset, model: Any, info: BuildInfo, card: Any, seed: in
               ) -> tuple[Any, BuildInfo, Any, dict[str, np.ndarray]]:
     """Posterior mode, guarding against the centered joint-mode collapse.
 
-    The joint density of a centered random effect is unbounded as omega -> 0
-    with every random effect at the mean, so an optimiser can run off to that
-    degenerate mode when the data inform the effect only moderately. When an
-    automatically centered parameter collapses (omega < :data:`OMEGA_COLLAPSE`),
+    The joint density of a centered (or partially centered) random effect is
+    unbounded as omega -> 0 with every random effect at the mean, so an
+    optimiser can run off to that degenerate mode when the data inform the
+    effect only moderately. When an automatically (partially) centered
+    parameter collapses (omega < :data:`OMEGA_COLLAPSE`),
     it is switched to non-centered and the mode is searched again.
     """
     from blinapk.poppk.laplace import fit_map
@@ -228,7 +266,7 @@ def _fit_mode(dataset: Dataset, model: Any, info: BuildInfo, card: Any, seed: in
     if info.spec.correlation:
         return model, info, res, values
     collapsed = [p for p, c in info.parameterisation.items()
-                 if c.chosen == "centered" and c.requested == "auto"
+                 if c.chosen in ("centered", "partial") and c.requested == "auto"
                  and float(values[f"omega_{p}"]) < OMEGA_COLLAPSE]
     if not collapsed:
         return model, info, res, values
@@ -285,8 +323,9 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     gates : ConvergenceGates, optional
         Convergence thresholds (NUTS only).
     nutpie_backend : {"auto", "jax", "numba"}
-        Compiler of the nutpie sampler; ``auto`` = JAX when installed (much
-        faster to compile), else numba.
+        Compiler of the nutpie sampler; ``auto`` = JAX below
+        :data:`NUMBA_FROM_N_OBS` observations (fast to compile), numba from
+        there on (chains truly in parallel); see :func:`resolve_nutpie_backend`.
 
     Returns
     -------
@@ -314,7 +353,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
             raise ModelSpecError(f"{name}: must be >= {low}, got {value}")
     if sampler == "default":
         sampler = DEFAULT_SAMPLER
-    backend = resolve_nutpie_backend(nutpie_backend)
+    resolve_nutpie_backend(nutpie_backend)  # reject a bad name before any work
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     seed = int(seed)
@@ -322,6 +361,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     t_start = time.perf_counter()
     model = build_model(dataset, spec, priors=priors, card=card)
     info = model_info(model)
+    backend = resolve_nutpie_backend(nutpie_backend, n_obs=info.data.n_obs)
     timings = {"build_s": time.perf_counter() - t_start}
     convergence = None
     result_sampler = sampler if method == "nuts" else "scipy"

@@ -40,6 +40,7 @@ __all__ = [
     "log_ndtr",
     "obs_scale",
     "residual_sd",
+    "split_censored_logp",
     "uses_sigma_add",
     "uses_sigma_prop",
 ]
@@ -177,6 +178,43 @@ def censored_normal_logp(value: Any, mu: Any, sigma: Any, cens: Any, lower: Any,
     return xp.where(cens > 0, logcdf, logpdf)
 
 
+def split_censored_logp(value: Any, mu: Any, sigma: Any, cens_rows: np.ndarray,
+                        lower: Any) -> Any:
+    r"""PyTensor form of :func:`censored_normal_logp` that pays for the log CDF only where needed.
+
+    The normal log-density is evaluated on every row (a handful of flops);
+    the M3 term :math:`\log\Phi((L-\mu)/\sigma)` -- ``erfc``, logs and the
+    tail series -- only on the censored rows ``cens_rows``, and written over
+    the density there. Same values as :func:`censored_normal_logp`, but the
+    log-density and its gradient cost about half as much when, as usual, few
+    rows are censored (benchmarks/exp_poppk_variants.py: 5.0 -> 2.7 ms per
+    gradient at N = 3000 subjects).
+
+    Parameters
+    ----------
+    value, mu, sigma : pytensor vectors, shape (n_obs,)
+        Observed value, mean and SD on the likelihood scale.
+    cens_rows : ndarray of int
+        Positions of the censored rows (a constant of the model).
+    lower : pytensor vector, shape (n_obs,)
+        The limit on the likelihood scale (read on censored rows only).
+
+    Returns
+    -------
+    pytensor vector
+        Log-likelihood of each observation.
+    """
+    import pytensor.tensor as pt
+
+    z_obs = (value - mu) / sigma
+    logpdf = -0.5 * z_obs * z_obs - pt.log(sigma) - 0.5 * np.log(2.0 * np.pi)
+    if cens_rows.size == 0:
+        return logpdf
+    idx = pt.constant(cens_rows.astype(np.int64))
+    logcdf = log_ndtr((lower[idx] - mu[idx]) / sigma[idx], pt)
+    return pt.set_subtensor(logpdf[idx], logcdf)
+
+
 def _censored_random(mu, sigma, cens, lower, rng=None, size=None):
     """Posterior-predictive draws: normal, reported at the limit when below it (censored rows)."""
     draws = rng.normal(mu, sigma, size=size)
@@ -226,9 +264,10 @@ def add_observations(pred: Any, data: Any, residual: str, sigma_prop: Any = None
         return pm.Normal(name, mu=mu, sigma=sd, observed=y, dims="obs")
     cens = data.cens.astype(np.int64)
     lower = np.where(data.cens, lower, y)
+    cens_rows = np.flatnonzero(data.cens)
 
     def logp(value, mu, sigma, cens, lower):
-        return censored_normal_logp(value, mu, sigma, cens, lower, pt)
+        return split_censored_logp(value, mu, sigma, cens_rows, lower)
 
     return pm.CustomDist(name, mu, sd, cens, lower, logp=logp, random=_censored_random,
                          observed=np.where(data.cens, lower, y), dims="obs")

@@ -62,8 +62,10 @@ RESIDUALS: tuple[str, ...] = ("proportional", "proportional_linear", "additive",
 #: BLQ methods (Beal 2001): M3 = censored likelihood, M1 = discard BLQ rows.
 BLQ_METHODS: tuple[str, ...] = ("M3", "M1")
 #: Random-effect parameterisations.
-PARAMETERISATIONS: tuple[str, ...] = ("centered", "noncentered")
+PARAMETERISATIONS: tuple[str, ...] = ("centered", "noncentered", "partial")
 _PARAM_ALIASES = {
+    "partial": "partial", "partially-centered": "partial", "partially_centered": "partial",
+    "pc": "partial",
     "centered": "centered", "centred": "centered", "c": "centered",
     "noncentered": "noncentered", "non-centered": "noncentered", "non_centered": "noncentered",
     "noncentred": "noncentered", "non-centred": "noncentered", "nc": "noncentered",
@@ -290,7 +292,7 @@ def _normalise_parameterisation(value: Any) -> str | tuple[tuple[str, str], ...]
         if key not in _PARAM_ALIASES:
             raise ModelSpecError(
                 f"parameterisation: unknown value {value!r}; use 'auto', 'centered', "
-                "'noncentered' or a mapping param -> one of those"
+                "'noncentered', 'partial' or a mapping param -> one of those"
             )
         return _PARAM_ALIASES[key]
     if isinstance(value, Mapping):
@@ -309,7 +311,7 @@ def _normalise_parameterisation(value: Any) -> str | tuple[tuple[str, str], ...]
         if key not in _PARAM_ALIASES:
             raise ModelSpecError(
                 f"parameterisation.{param}: unknown value {choice!r}; "
-                "use 'auto', 'centered' or 'noncentered'"
+                "use 'auto', 'centered', 'noncentered' or 'partial'"
             )
         out[str(param).strip().upper()] = _PARAM_ALIASES[key]
     return tuple(sorted(out.items()))
@@ -331,10 +333,13 @@ class PopPKSpec:
     correlation : bool, default False
         Correlated random effects (LKJ prior on the correlation matrix).
     parameterisation : str or mapping, default "auto"
-        ``"auto"`` (chosen per parameter from how informative each subject's
-        data are, see :mod:`blinapk.poppk.parameterisation`), ``"centered"``,
-        ``"noncentered"``, or a mapping ``{"CL": "centered", "V": "noncentered"}``
-        (unlisted parameters are ``"auto"``). Stored as a sorted tuple of pairs.
+        ``"auto"`` (partially centered with per-subject weights from how
+        informative each subject's data are; with ``correlation=True`` the
+        block is centered or non-centered as a whole; see
+        :mod:`blinapk.poppk.parameterisation`), ``"centered"``,
+        ``"noncentered"``, ``"partial"``, or a mapping
+        ``{"CL": "centered", "V": "noncentered"}`` (unlisted parameters are
+        ``"auto"``). Stored as a sorted tuple of pairs.
     residual : str, default "proportional"
         ``"proportional"`` (log-normal: normal on log DV with SD
         ``sigma_prop``), ``"proportional_linear"`` (NONMEM ``Y = F + F*EPS``:
@@ -398,10 +403,18 @@ class PopPKSpec:
         if self.correlation and len(bsv) < 2:
             raise ModelSpecError("correlation: needs at least two parameters with BSV")
         par = _normalise_parameterisation(self.parameterisation)
+        if self.correlation and par == "partial":
+            raise ModelSpecError(
+                "parameterisation: 'partial' is not supported with correlation=True; "
+                "use 'centered' or 'noncentered' for the correlated block")
         if isinstance(par, tuple):
             for p, _ in par:
                 if p not in bsv:
                     raise ModelSpecError(f"parameterisation.{p}: {p!r} has no BSV (bsv={bsv})")
+            if self.correlation and "partial" in {c for _, c in par}:
+                raise ModelSpecError(
+                    "parameterisation: 'partial' is not supported with correlation=True; "
+                    "use 'centered' or 'noncentered' for the correlated block")
             if self.correlation and len({c for _, c in par if c != "auto"}) > 1:
                 raise ModelSpecError(
                     "parameterisation: a mixed centered/non-centered choice is not supported "
@@ -431,7 +444,7 @@ class PopPKSpec:
         return self._params
 
     def parameterisation_for(self, param: str) -> str:
-        """Return the requested parameterisation of ``param`` (auto/centered/noncentered)."""
+        """Return the requested parameterisation of ``param`` (auto/centered/noncentered/partial)."""
         if isinstance(self.parameterisation, str):
             return self.parameterisation
         return dict(self.parameterisation).get(param, "auto")

@@ -1,4 +1,4 @@
-"""Fisher information and the automatic centered / non-centered choice."""
+"""Fisher information, partial-centering weights and the parameterisation choice."""
 
 import numpy as np
 import pytest
@@ -35,22 +35,33 @@ def test_early_sample_information_on_v_hand_calculated():
     np.testing.assert_allclose(info["V"], d**2 / 0.04, rtol=1e-6)
 
 
-def test_choice_follows_information():
+def test_weights_follow_information():
     data = _data((100.0, 200.0))
     spec = PopPKSpec()
     ch = choose_parameterisation(data, spec, {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4},
                                  0.25, 0.0)
-    assert ch["CL"].chosen == "centered" and ch["CL"].fraction_data_dominated == 1.0
-    assert ch["CL"].median_ratio == pytest.approx(2 * 0.49 / 0.0625, rel=1e-4)
-    assert ch["V"].chosen == "noncentered"
-    # very noisy data: the prior dominates CL too
+    assert ch["CL"].chosen == "partial" and ch["CL"].fraction_data_dominated == 1.0
+    r_cl = 2 * 0.49 / 0.0625  # two steady-state samples, I = 2 / sigma^2, times omega^2
+    assert ch["CL"].median_ratio == pytest.approx(r_cl, rel=1e-4)
+    # w = r / (1 + r): almost centered for CL, non-centered for V (no information)
+    np.testing.assert_allclose(ch["CL"].weights, r_cl / (1 + r_cl), rtol=1e-4)
+    np.testing.assert_allclose(ch["V"].weights, 0.0, atol=1e-8)
+    assert ch["CL"].to_dict()["median_weight"] == pytest.approx(r_cl / (1 + r_cl), abs=1e-4)
+    # very noisy data: the prior dominates CL too (weight well below 1/2)
     noisy = choose_parameterisation(data, spec, {"CL": 2.0, "V": 6.0}, {"CL": 0.1, "V": 0.4},
                                     1.0, 0.0)
-    assert noisy["CL"].chosen == "noncentered"
+    assert noisy["CL"].median_weight == pytest.approx(0.02 / 1.02, abs=1e-4)
     # rich early sampling with small error: V is data-dominated
     rich = choose_parameterisation(_data((0.5, 1.0, 2.0, 3.0, 4.0)), spec,
                                    {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.7}, 0.05, 0.0)
-    assert rich["V"].chosen == "centered"
+    assert rich["V"].median_weight > 0.9
+
+
+def test_centering_weights_hand_values():
+    from blinapk.poppk.parameterisation import centering_weights
+
+    np.testing.assert_allclose(centering_weights(np.array([0.0, 1.0, 3.0, np.nan, np.inf])),
+                               [0.0, 0.5, 0.75, 0.0, 1e12 / (1 + 1e12)])
 
 
 def test_user_choice_and_correlated_block():
@@ -68,12 +79,87 @@ def test_build_reports_choice_and_variables():
     f = infusion_frame(5, obs_times=(50.0, 100.0), hours=400.0, sigma=0.1)
     model = build_model(read_dataset(f))
     info = model_info(model)
-    assert info.chosen == {"CL": "centered", "V": "noncentered"}
+    assert info.chosen == {"CL": "partial", "V": "partial"}
     names = {rv.name for rv in model.free_RVs}
-    assert {"phi_CL", "z_V", "omega_CL", "omega_V", "log_CL", "log_V", "sigma_prop"} <= names
+    assert {"psi_CL", "psi_V", "omega_CL", "omega_V", "log_CL", "log_V", "sigma_prop"} <= names
     assert model.coords["obs"] == tuple(info.data.obs_row.tolist())
     forced = model_info(build_model(read_dataset(f), PopPKSpec(parameterisation="centered")))
     assert forced.chosen == {"CL": "centered", "V": "centered"}
+    mixed = build_model(read_dataset(f), PopPKSpec(parameterisation={"CL": "centered",
+                                                                     "V": "noncentered"}))
+    assert {"phi_CL", "z_V"} <= {rv.name for rv in mixed.free_RVs}
+
+
+@pytest.mark.parametrize("par", ["centered", "noncentered", "partial"])
+def test_parameterisations_give_the_same_model(par):
+    """Same log-density in the individual parameters, whatever the parameterisation.
+
+    The three forms differ only by the Jacobian of the linear map between
+    their latent variable and log P_i, which is a function of omega alone
+    (and of w): with omega and the individual parameters fixed, the
+    log-densities agree up to that constant. Checked at two points that differ
+    in the individual parameters only.
+    """
+    f = infusion_frame(5, obs_times=(1.0, 50.0, 100.0), hours=400.0, sigma=0.1)
+    ds = read_dataset(f)
+    ref = build_model(ds, PopPKSpec(parameterisation="centered"))
+    model = build_model(ds, PopPKSpec(parameterisation=par))
+    info = model_info(model)
+    rng = np.random.default_rng(4)
+    diffs = []
+    for shift in (0.0, 0.3):
+        log_ind = {p: info.initvals[f"log_{p}"] + shift * rng.normal(size=5)
+                   for p in ("CL", "V")}
+        common = {k: v for k, v in info.initvals.items()
+                  if not k.startswith(("phi_", "z_", "psi_"))}
+        lp = []
+        for m in (ref, model):
+            mi = model_info(m)
+            point = dict(common)
+            for p in ("CL", "V"):
+                mu = np.full(5, info.initvals[f"log_{p}"])
+                omega = info.initvals[f"omega_{p}"]
+                c = mi.chosen[p]
+                if c == "centered":
+                    point[f"phi_{p}"] = log_ind[p]
+                elif c == "noncentered":
+                    point[f"z_{p}"] = (log_ind[p] - mu) / omega
+                else:
+                    w = mi.parameterisation[p].weights
+                    point[f"psi_{p}"] = w * mu + (log_ind[p] - mu) / omega ** (1 - w)
+            ip = m.initial_point()
+            vals = {}
+            for v in m.value_vars:
+                name = v.name.replace("_log__", "")
+                val = point.get(name, ip[v.name])
+                vals[v.name] = np.log(val) if v.name.endswith("_log__") else val
+            fn = m.compile_logp(jacobian=False)
+            lp.append(float(fn(vals)))
+        diffs.append(lp[1] - lp[0])
+    assert np.isfinite(diffs).all()
+    assert diffs[0] == pytest.approx(diffs[1], abs=1e-8)
+
+
+def test_partial_initvals_start_at_the_subject_estimates():
+    """The partial start maps back to the same individual log CL as the centered start."""
+    f = infusion_frame(5, obs_times=(50.0, 100.0), hours=400.0, sigma=0.1)
+    ds = read_dataset(f)
+    part = model_info(build_model(ds, PopPKSpec(parameterisation="partial")))
+    cent = model_info(build_model(ds, PopPKSpec(parameterisation="centered")))
+    w = part.parameterisation["CL"].weights
+    mu = part.initvals["log_CL"]
+    om = part.initvals["omega_CL"]
+    back = mu + om ** (1 - w) * (part.initvals["psi_CL"] - w * mu)
+    np.testing.assert_allclose(back, cent.initvals["phi_CL"], rtol=1e-12)
+
+
+def test_partial_rejected_with_correlation():
+    from blinapk.errors import ModelSpecError
+
+    with pytest.raises(ModelSpecError, match="partial"):
+        PopPKSpec(correlation=True, parameterisation="partial")
+    with pytest.raises(ModelSpecError, match="partial"):
+        PopPKSpec(correlation=True, parameterisation={"CL": "partial"})
 
 
 @pytest.mark.slow
