@@ -52,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--correlation", action="store_true",
                         help="correlated random effects (LKJ prior)")
     parser.add_argument("--parameterisation", default="auto",
-                        help="auto (default: partially centered per subject), centered, noncentered, "
-                             "partial, or P=centered,Q=noncentered")
+                        help="auto (default: partially centered per subject), centered, "
+                             "noncentered, partial, or P=centered,Q=noncentered")
     parser.add_argument("--residual", default="proportional",
                         choices=("proportional", "proportional_linear", "additive", "combined"),
                         help="proportional (log-normal, default), proportional_linear (NONMEM "

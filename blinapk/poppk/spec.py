@@ -444,7 +444,7 @@ class PopPKSpec:
         return self._params
 
     def parameterisation_for(self, param: str) -> str:
-        """Return the requested parameterisation of ``param`` (auto/centered/noncentered/partial)."""
+        """Return the requested parameterisation of ``param`` (auto, centered, ...)."""
         if isinstance(self.parameterisation, str):
             return self.parameterisation
         return dict(self.parameterisation).get(param, "auto")
