@@ -224,11 +224,13 @@ def _fmt(x, nd=1):
 def render_table(result: dict) -> str:
     """Markdown table of one result file (one N)."""
     runs = result["runs"]
-    # reference = the faster peer variant (float64 / float32) among those that converged
+    # reference = the faster peer variant (float64 / float32) among those that converged:
+    # R-hat <= 1.01 and no divergent transition (a fit with divergences is not one a
+    # skilled user would accept, however fast)
     best = None
     for name in ("peer", "peer-f32"):
         ok = [r for r in runs if r["fitter"] == name and "ess_per_s" in r
-              and r["max_r_hat"] <= 1.01]
+              and r["max_r_hat"] <= 1.01 and r.get("divergences", 0) == 0]
         if ok:
             rate = sum(r["ess_per_s"] for r in ok) / len(ok)
             cpu = sum(r["ess_per_cpu_s"] for r in ok) / len(ok)
