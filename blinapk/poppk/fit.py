@@ -29,7 +29,7 @@ from blinapk.diagnostics.convergence import (
     warn_if_failed,
 )
 from blinapk.errors import ModelSpecError
-from blinapk.poppk.build import BuildInfo, build_model, model_info
+from blinapk.poppk.build import BuildInfo, build_model, gated_variables, model_info
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
@@ -412,7 +412,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
                 "target_accept": float(target_accept)}
     stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=settings)
     if method == "nuts":
-        free = [rv.name for rv in model.free_RVs]
+        free = gated_variables(model)
         # reloading gates exactly these again (the posterior also holds sampler-side
         # unconstrained copies such as omega_V_log__ and deterministics)
         idata.posterior.attrs["blinapk_gated_vars"] = json.dumps(free)

@@ -189,3 +189,38 @@ def test_model_variants_have_finite_logp_and_gradient(spec):
     if spec.covariates and spec.covariates[0].form == "categorical":
         # 3 F / 3 M: the tie goes to the first level seen (ID 1, "M"), the reference
         assert model.coords["level_CL_SEX"] == ("F",)
+
+
+def test_folded_sigma_add_is_the_same_model(monkeypatch):
+    """Combined error: sigma_add = |x|, x ~ N(0, s) is HalfNormal(s) on sigma_add.
+
+    The folded normal density of x is the half-normal density of |x| divided
+    by 2, so with every other value fixed the two log-densities differ by the
+    constant log 2 at every sigma_add (checked at two values).
+    """
+    import blinapk.poppk.build as B
+
+    f = infusion_frame(5, obs_times=(1.0, 50.0, 100.0), hours=400.0, sigma=0.1)
+    ds = read_dataset(f)
+    spec = PopPKSpec(residual="combined")
+    folded = build_model(ds, spec)
+    assert B.SIGMA_ADD_FOLDED in {rv.name for rv in folded.free_RVs}
+    assert "sigma_add" in folded.named_vars and "sigma_add" in B.gated_variables(folded)
+    assert B.SIGMA_ADD_FOLDED not in B.gated_variables(folded)
+    assert B.SIGMA_ADD_FOLDED in model_info(folded).initvals
+    monkeypatch.setattr(B, "folds_sigma_add", lambda spec, priors: False)
+    plain = build_model(ds, spec)
+    assert "sigma_add" in {rv.name for rv in plain.free_RVs}
+    diffs = []
+    for sa in (3.0, 25.0):
+        lp = []
+        for m, name in ((folded, B.SIGMA_ADD_FOLDED), (plain, "sigma_add_log__")):
+            point = m.initial_point()
+            point[name] = -sa if name == B.SIGMA_ADD_FOLDED else np.log(sa)
+            lp.append(float(m.compile_logp(jacobian=False)(point)))
+        diffs.append(lp[1] - lp[0])
+    assert diffs[0] == pytest.approx(np.log(2.0), abs=1e-9)
+    assert diffs[1] == pytest.approx(np.log(2.0), abs=1e-9)
+    # the additive model keeps the usual log-transformed variable
+    add = build_model(ds, PopPKSpec(residual="additive"))
+    assert "sigma_add" in {rv.name for rv in add.free_RVs}
