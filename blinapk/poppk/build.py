@@ -28,7 +28,8 @@ few hours). The random effects are defined at each subject's *baseline*
 (first) covariate values.
 
 Variable names (the posterior's vocabulary): ``log_<P>`` (log typical
-value), ``omega_<P>``, ``beta_<P>_<COV>``, ``sigma_prop`` / ``sigma_add``,
+value), ``omega_<P>``, ``beta_<P>_<COV>``, ``sigma_prop`` / ``sigma_add`` (a
+deterministic ``|sigma_add_folded|`` in the combined model, :func:`folds_sigma_add`),
 ``phi_<P>`` (centered), ``z_<P>`` (non-centered) or ``psi_<P>`` (partially
 centered, the ``auto`` default; see :mod:`blinapk.poppk.parameterisation`)
 per subject (``phi`` /

@@ -317,8 +317,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     posterior_predictive : bool, default False
         Add ``posterior_predictive`` draws of ``conc`` (censored rows censored).
     log_likelihood : bool, default True
-        Add the pointwise ``log_likelihood`` group (for LOO), vectorised over
-        draws with JAX (:mod:`blinapk.poppk.loglik`).
+        Add the pointwise ``log_likelihood`` group (for LOO).
     method : {"nuts", "map", "laplace"}
         Full MCMC, the posterior mode, or the Laplace approximation
         (:mod:`blinapk.poppk.laplace`).
@@ -398,9 +397,10 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     _add_data_groups(idata, model, info)
     t0 = time.perf_counter()
     if log_likelihood:
-        from blinapk.poppk.loglik import add_log_likelihood
+        import pymc as pm
 
-        add_log_likelihood(idata, model)
+        pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True,
+                                  progressbar=False)
     if posterior_predictive:
         import pymc as pm
 
