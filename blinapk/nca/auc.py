@@ -95,7 +95,8 @@ _FLAT_LOG_AUC = 1e-6
 _FLAT_LOG_AUMC = 1e-4
 
 
-def auc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | None = None):
+def auc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | None = None,
+                 use_log: np.ndarray | None = None):
     """Area of each segment between consecutive samples.
 
     Parameters
@@ -106,6 +107,10 @@ def auc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | None
         See :data:`AUC_METHODS`.
     tmax : float, optional
         Time of Cmax for ``"lin-log"`` (the first maximum of ``conc`` by default).
+    use_log : array of bool, optional
+        Which segments use the log trapezoid, overriding ``method`` (used when
+        the segments are pieces of a profile's segments and must keep the rule
+        of the segment they were cut from).
 
     Returns
     -------
@@ -121,7 +126,8 @@ def auc_segments(time, conc, method: str = "lin-up/log-down", tmax: float | None
     c = np.asarray(conc, dtype=float)
     dt = np.diff(t)
     lin = dt * (c[:-1] + c[1:]) / 2.0
-    use_log = _log_mask(t, c, method, _first_tmax(t, c) if tmax is None else tmax)
+    if use_log is None:
+        use_log = _log_mask(t, c, method, _first_tmax(t, c) if tmax is None else tmax)
     if not np.any(use_log):
         return lin
     c1, c2 = c[:-1][use_log], c[1:][use_log]
@@ -328,7 +334,15 @@ def _aucint(time_group, conc_group, tau, c0, auc_method, lambda_z, clast_value, 
         c_end = interpolate_conc(upper, *inside, auc_method, tm)
         tt = np.r_[0.0, inside[0][keep], upper]
         cc = np.r_[c_start, inside[1][keep], c_end]
-        area = integrate(tt, cc, auc_method, tmax=tm)
+        # each piece keeps the trapezoid rule of the profile segment it was cut from (a
+        # piece of a linear segment ending at 0 must not turn into a log-down piece)
+        parent = _log_mask(inside[0], inside[1], auc_method, tm)
+        seg = np.clip(np.searchsorted(inside[0], tt[:-1], side="right") - 1, 0,
+                      max(parent.size - 1, 0))
+        use_log = parent[seg] if parent.size else np.zeros(tt.size - 1, dtype=bool)
+        use_log = use_log & (cc[:-1] > 0) & (cc[1:] > 0) & (cc[:-1] != cc[1:])
+        area = float(np.sum(auc_segments(tt, cc, auc_method, tmax=tm, use_log=use_log))) \
+            if tt.size > 1 else 0.0
     else:
         area = 0.0
     if tau <= tl or mode == "last":

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,6 +90,22 @@ def test_results_do_not_depend_on_row_order(frame, seed, method):
     a = a.sort_values(key).reset_index(drop=True)
     b = b.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_split_of_a_segment_ending_at_zero_keeps_the_linear_rule():
+    """Regression (found by hypothesis in CI): 1 -> 0 -> 1, lin-up/log-down, split at 1.5 h.
+
+    The segment 1 -> 0 is integrated linearly (the log trapezoid needs two
+    positive ends); its piece 1 -> 0.25 must stay linear too, else the halves
+    add up to 1.374 instead of AUClast = 1.5.
+    """
+    one = pd.DataFrame({"ID": 0, "TIME": [0.0, 2.0, 3.0], "CONC": [1.0, 0.0, 1.0]})
+    left = compute_nca(one, Interval(0.0, 1.5, ("aucint_last",)),
+                       auc_method="lin-up/log-down").wide()["aucint_last"].item()
+    right = compute_nca(one, Interval(1.5, 3.0, ("aucint_last",)),
+                        auc_method="lin-up/log-down").wide()["aucint_last"].item()
+    assert left == pytest.approx((1.0 + 0.25) / 2 * 1.5, rel=1e-12)
+    assert left + right == pytest.approx(1.5, rel=1e-12)
 
 
 @settings(max_examples=50, deadline=None)
