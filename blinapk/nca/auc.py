@@ -336,13 +336,12 @@ def _aucint(time_group, conc_group, tau, c0, auc_method, lambda_z, clast_value, 
         cc = np.r_[c_start, inside[1][keep], c_end]
         # each piece keeps the trapezoid rule of the profile segment it was cut from (a
         # piece of a linear segment ending at 0 must not turn into a log-down piece)
+        # (upper > 0 implies >= 2 samples in `inside`, and every piece start lies in
+        # [0, tlast), so `seg` indexes a real segment)
         parent = _log_mask(inside[0], inside[1], auc_method, tm)
-        seg = np.clip(np.searchsorted(inside[0], tt[:-1], side="right") - 1, 0,
-                      max(parent.size - 1, 0))
-        use_log = parent[seg] if parent.size else np.zeros(tt.size - 1, dtype=bool)
-        use_log = use_log & (cc[:-1] > 0) & (cc[1:] > 0) & (cc[:-1] != cc[1:])
-        area = float(np.sum(auc_segments(tt, cc, auc_method, tmax=tm, use_log=use_log))) \
-            if tt.size > 1 else 0.0
+        seg = np.searchsorted(inside[0], tt[:-1], side="right") - 1
+        use_log = parent[seg] & (cc[:-1] > 0) & (cc[1:] > 0) & (cc[:-1] != cc[1:])
+        area = float(np.sum(auc_segments(tt, cc, auc_method, tmax=tm, use_log=use_log)))
     else:
         area = 0.0
     if tau <= tl or mode == "last":

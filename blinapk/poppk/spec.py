@@ -403,7 +403,8 @@ class PopPKSpec:
         if self.correlation and len(bsv) < 2:
             raise ModelSpecError("correlation: needs at least two parameters with BSV")
         par = _normalise_parameterisation(self.parameterisation)
-        if self.correlation and par == "partial":
+        requested = {par} if isinstance(par, str) else {c for _, c in par}
+        if self.correlation and "partial" in requested:
             raise ModelSpecError(
                 "parameterisation: 'partial' is not supported with correlation=True; "
                 "use 'centered' or 'noncentered' for the correlated block")
@@ -411,10 +412,6 @@ class PopPKSpec:
             for p, _ in par:
                 if p not in bsv:
                     raise ModelSpecError(f"parameterisation.{p}: {p!r} has no BSV (bsv={bsv})")
-            if self.correlation and "partial" in {c for _, c in par}:
-                raise ModelSpecError(
-                    "parameterisation: 'partial' is not supported with correlation=True; "
-                    "use 'centered' or 'noncentered' for the correlated block")
             if self.correlation and len({c for _, c in par if c != "auto"}) > 1:
                 raise ModelSpecError(
                     "parameterisation: a mixed centered/non-centered choice is not supported "
