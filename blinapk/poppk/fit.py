@@ -33,6 +33,7 @@ from blinapk.poppk.build import BuildInfo, build_model, gated_variables, model_i
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
+from blinapk.poppk.starts import install_starts, make_start_fn
 
 __all__ = ["DEFAULT_SAMPLER", "METHODS", "NUMBA_FROM_N_OBS", "SAMPLERS", "fit",
            "resolve_nutpie_backend"]
@@ -43,22 +44,6 @@ SAMPLERS: tuple[str, ...] = ("default", "nutpie", "pymc", "numpyro", "blackjax")
 DEFAULT_SAMPLER = "nutpie"
 #: Fitting methods.
 METHODS: tuple[str, ...] = ("nuts", "map", "laplace")
-
-
-def _jitter_rvs(model: Any) -> set:
-    """Free RVs whose starting values are jittered at the start of each chain: all of them.
-
-    Every starting value gets a U(-1, 1) jitter on the unconstrained scale (as
-    PyMC's ``jitter+adapt_diag`` and nutpie's own default do), so chains start
-    apart (R-hat can detect non-convergence) and no gradient component is
-    exactly zero at the start (nutpie rejects those). Jittering only the
-    population-level values, with the per-subject effects at their data-driven
-    starts, made the warm-up about 1.7x slower on the N = 200 benchmark
-    dataset (8.3-9.2 s against 5.0-6.1 s of sampling, numba backend, seeds 1
-    and 2): the mismatch between jittered omegas and un-jittered subject
-    effects costs long trajectories early in the warm-up.
-    """
-    return set(model.free_RVs)
 
 
 #: From this many observations ``nutpie_backend="auto"`` compiles with numba.
@@ -130,11 +115,13 @@ def _sample_nuts(model: Any, info: BuildInfo, sampler: str, *, draws: int, tune:
         t0 = time.perf_counter()
         # Data become constants: JAX needs static shapes, and numba samples about 2x
         # faster with constants it can fold (N = 200: 4.8 s vs 10 s). Frozen here, not
-        # inside nutpie, so that the variables to jitter belong to the compiled model.
+        # inside nutpie, so that the start function describes the compiled model.
         target = freeze_dims_and_data(model)
         compiled = nutpie.compile_pymc_model(
             target, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",
-            initial_points=initvals, jitter_rvs=_jitter_rvs(target), freeze_model=False)
+            initial_points=initvals, jitter_rvs=set(), freeze_model=False)
+        # each chain starts at the data-driven values plus a jitter scaled by role
+        compiled = install_starts(compiled, *make_start_fn(target, initvals))
         timings["compile_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
