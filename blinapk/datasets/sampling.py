@@ -13,6 +13,10 @@ Jitter: the actual time is the nominal time plus ``U(-w, w)`` with
 since the reference event); a sample whose window contains a change of the
 infusion rate (step, interruption, end of infusion) is drawn *before* the
 change, ``U(before_change_h)`` hours ahead of it, as protocols ask for troughs.
+The change may lie up to ``w`` *before* the nominal time (e.g. a dose step
+moved by an interruption to 0.47 h before the day-15 sample), so such a draw
+can be up to ``jitter_h + before_change_h[1]`` = 1.5 h from nominal; all
+others are within ``w`` <= 0.5 h.
 The pre-dose sample at time 0 is exactly 0.
 """
 
