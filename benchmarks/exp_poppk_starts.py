@@ -73,11 +73,8 @@ def _compiled(n_subjects: int, data_seed: int):
 def _scales(target, config: Sequence[float]) -> dict[str, float]:
     from blinapk.poppk import starts
 
-    by_default = {starts.LOCATION_JITTER: config[0], starts.VARIANCE_JITTER: config[1]}
-    out = {}
-    for name, s in starts.jitter_scales(target).items():
-        out[name] = config[2] if name.startswith(("psi_", "phi_", "z_")) else by_default.get(s, s)
-    return out
+    return starts.jitter_scales(target, location=config[0], variance=config[1],
+                                subject=config[2])
 
 
 def run_configs(configs, seeds, *, n_subjects: int, data_seed: int, tune: int) -> None:
@@ -120,10 +117,7 @@ def run_replay(trace: str, seeds, *, tune: int, chains: int = 1) -> None:
 
     target, info, compiled = _compiled(3000, 6)
     fn, centre = starts.make_start_fn(target, info.initvals)
-    point = target.initial_point()
-    scales = starts.jitter_scales(target)
-    half = np.concatenate([np.full(np.size(point[v.name]), scales[v.name])
-                           for v in target.value_vars])
+    half = starts.half_widths(target)
     stats = az.from_netcdf(trace).warmup_sample_stats
     names = [str(n) for n in stats.unconstrained_parameter.values]
     if names[0] != target.value_vars[0].name:

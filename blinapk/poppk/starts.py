@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LOCATION_JITTER", "SUBJECT_JITTER", "VARIANCE_JITTER", "install_starts",
-           "jitter_scales", "make_start_fn"]
+__all__ = ["LOCATION_JITTER", "SUBJECT_JITTER", "VARIANCE_JITTER", "half_widths",
+           "install_starts", "jitter_scales", "make_start_fn"]
 
 #: Jitter half-width (unconstrained scale) of typical values and covariate effects.
 LOCATION_JITTER = 0.2
@@ -50,23 +50,28 @@ VARIANCE_JITTER = 0.5
 SUBJECT_JITTER = 0.5
 
 
-def _role_scale(value_name: str, dims: tuple[str, ...]) -> float:
+def _role(value_name: str, dims: tuple[str, ...]) -> str:
     if "subject" in dims:
-        return SUBJECT_JITTER
+        return "subject"
     if value_name.endswith("_log__") or "chol" in value_name:
-        return VARIANCE_JITTER
+        return "variance"
     if value_name.startswith(("log_", "beta_")):
-        return LOCATION_JITTER
-    return 1.0
+        return "location"
+    return "other"
 
 
-def jitter_scales(model: Any) -> dict[str, float]:
+def jitter_scales(model: Any, *, location: float = LOCATION_JITTER,
+                  variance: float = VARIANCE_JITTER,
+                  subject: float = SUBJECT_JITTER) -> dict[str, float]:
     """Jitter half-width of every value variable of ``model`` (see module docstring).
 
     Parameters
     ----------
     model : pymc.Model
         A model from :func:`blinapk.poppk.build.build_model` (or any PyMC model).
+    location, variance, subject : float
+        Half-widths by role (defaults :data:`LOCATION_JITTER`,
+        :data:`VARIANCE_JITTER`, :data:`SUBJECT_JITTER`); other variables get 1.
 
     Returns
     -------
@@ -83,11 +88,39 @@ def jitter_scales(model: Any) -> dict[str, float]:
     >>> jitter_scales(m)
     {'log_CL': 0.2, 'omega_CL_log__': 0.5, 'psi_CL': 0.5}
     """
+    by_role = {"location": location, "variance": variance, "subject": subject, "other": 1.0}
     out = {}
     for rv in model.free_RVs:
         value = model.rvs_to_values[rv]
-        out[value.name] = _role_scale(value.name, tuple(model.named_vars_to_dims.get(rv.name, ())))
+        out[value.name] = by_role[_role(value.name,
+                                        tuple(model.named_vars_to_dims.get(rv.name, ())))]
     return out
+
+
+def half_widths(model: Any, scales: Mapping[str, float] | None = None,
+                point: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Flat jitter half-width vector, one entry per unconstrained value, in model order.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model the sampler is compiled from.
+    scales : mapping, optional
+        Half-width by value-variable name (default :func:`jitter_scales`);
+        missing names get 1.
+    point : mapping, optional
+        A transformed point of the model, used only for the sizes (default
+        ``model.initial_point()``, which compiles a function).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same layout as the flat unconstrained start of :func:`make_start_fn`.
+    """
+    scales = jitter_scales(model) if scales is None else dict(scales)
+    point = model.initial_point() if point is None else point
+    return np.concatenate([np.full(np.size(point[v.name]), float(scales.get(v.name, 1.0)))
+                           for v in model.value_vars])
 
 
 def make_start_fn(model: Any, initvals: Mapping[str, Any],
@@ -117,10 +150,9 @@ def make_start_fn(model: Any, initvals: Mapping[str, Any],
 
     point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set(),
                                   return_transformed=True)(0)
-    scales = jitter_scales(model) if scales is None else dict(scales)
     names = [v.name for v in model.value_vars]
     centre = np.concatenate([np.ravel(np.asarray(point[n], dtype=np.float64)) for n in names])
-    half = np.concatenate([np.full(np.size(point[n]), float(scales.get(n, 1.0))) for n in names])
+    half = half_widths(model, scales, point)
 
     def start_fn(seed: Any) -> np.ndarray:
         rng = np.random.default_rng(seed)

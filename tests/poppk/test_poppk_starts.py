@@ -13,6 +13,7 @@ from blinapk.poppk.starts import (
     LOCATION_JITTER,
     SUBJECT_JITTER,
     VARIANCE_JITTER,
+    half_widths,
     install_starts,
     jitter_scales,
     make_start_fn,
@@ -48,6 +49,18 @@ def test_scales_follow_the_role_of_each_variable(built):
     # the folded additive SD (pg/mL, unconstrained) keeps PyMC's U(-1, 1)
     assert scales["sigma_add_folded"] == 1.0
     assert set(scales) == {model.rvs_to_values[rv].name for rv in model.free_RVs}
+
+
+def test_role_widths_can_be_set_and_lay_out_flat(built):
+    model, _ = built
+    scales = jitter_scales(model, location=0.1, variance=0.3, subject=0.7)
+    assert scales["log_CL"] == 0.1 and scales["omega_V_log__"] == 0.3
+    assert all(scales[n] == 0.7 for n in scales if n.startswith(("psi_", "phi_", "z_")))
+    assert scales["sigma_add_folded"] == 1.0
+    half = half_widths(model, scales)
+    for name, (k, size) in _layout(model).items():
+        assert (half[k:k + size] == scales[name]).all(), name
+    assert half.size == sum(size for _, size in _layout(model).values())
 
 
 def test_start_is_centre_plus_bounded_seeded_jitter(built):
