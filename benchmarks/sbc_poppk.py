@@ -188,6 +188,36 @@ def replicate_seeds(base_seed: int, k: int) -> tuple[int, int, int]:
     return int(s[0]), int(s[1]), int(s[2])
 
 
+def simulate_replicate(k: int, *, base_seed: int, n_subjects: int) -> dict[str, Any]:
+    """Draw replicate ``k``'s truth and simulate its trial (no fitting).
+
+    Parameters
+    ----------
+    k : int
+        Replicate index.
+    base_seed : int
+        Seed of the whole study (see :func:`replicate_seeds`).
+    n_subjects : int
+        Subjects per simulated trial.
+
+    Returns
+    -------
+    dict
+        ``seeds`` (truth, simulate, fit), ``truth``, ``trial``
+        (:class:`blinapk.datasets.SimulatedTrial`) and ``dataset`` (read back
+        with :func:`blinapk.data.read_dataset`).
+    """
+    from blinapk.data import read_dataset
+    from blinapk.datasets import simulate_trial
+
+    s_truth, s_sim, s_fit = replicate_seeds(base_seed, k)
+    truth = draw_truth(np.random.default_rng(s_truth))
+    trial = simulate_trial(n_subjects, seed=s_sim, card=make_card(truth, f"sbc_rep{k}"),
+                           cytokines=False)
+    return {"seeds": {"truth": s_truth, "simulate": s_sim, "fit": s_fit}, "truth": truth,
+            "trial": trial, "dataset": read_dataset(trial.data)}
+
+
 def run_replicate(k: int, *, base_seed: int, n_subjects: int, draws: int, tune: int,
                   chains: int, n_ranks: int, method: str = "nuts") -> dict[str, Any]:
     """Simulate and fit replicate ``k``; return its record (JSON-serialisable).
@@ -213,26 +243,22 @@ def run_replicate(k: int, *, base_seed: int, n_subjects: int, draws: int, tune: 
         ``truth``, per-parameter ``median``/``sd``/intervals/``rank``, ``covered``,
         convergence (``rhat_max``, ``divergences``, ``ess_bulk_min``), timings.
     """
-    from blinapk.data import read_dataset
-    from blinapk.datasets import simulate_trial
     from blinapk.poppk import PopPKSpec, fit
 
-    s_truth, s_sim, s_fit = replicate_seeds(base_seed, k)
-    truth = draw_truth(np.random.default_rng(s_truth))
     t0 = time.perf_counter()
-    trial = simulate_trial(n_subjects, seed=s_sim, card=make_card(truth, f"sbc_rep{k}"),
-                           cytokines=False)
-    ds = read_dataset(trial.data)
+    rep = simulate_replicate(k, base_seed=base_seed, n_subjects=n_subjects)
+    truth, trial = rep["truth"], rep["trial"]
     obs = trial.data[trial.data["EVID"] == 0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit(ds, PopPKSpec(**SPEC_KW), draws=draws, tune=tune, chains=chains, seed=s_fit,
-                  progressbar=False, log_likelihood=False, method=method)
+        res = fit(rep["dataset"], PopPKSpec(**SPEC_KW), draws=draws, tune=tune, chains=chains,
+                  seed=rep["seeds"]["fit"], progressbar=False, log_likelihood=False,
+                  method=method)
     wall = time.perf_counter() - t0
     post = posterior_draws(res)
     table = res.summary(ci=0.9).set_index("PARAMETER")
     rec: dict[str, Any] = {
-        "replicate": k, "seeds": {"truth": s_truth, "simulate": s_sim, "fit": s_fit},
+        "replicate": k, "seeds": rep["seeds"],
         "truth": truth, "n_subjects": n_subjects, "n_obs": len(obs),
         "blq_fraction": float(obs["CENS"].mean()), "method": method,
         "parameterisation": dict(res.parameterisation), "params": {},
