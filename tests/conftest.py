@@ -4,12 +4,13 @@ Hypothesis profiles
 -------------------
 ``ci`` (the default) derandomizes: every run of the suite, on any machine,
 draws the same examples, so a CI failure is reproducible and a green run
-stays green. Neither profile has a deadline or the ``too_slow`` health
-check: they are timed assertions, and these machines are shared and noisy.
-``explore`` draws fresh random examples each run, for hunting
+stays green. ``explore`` draws fresh random examples each run, for hunting
 new counter-examples before a release::
 
     HYPOTHESIS_PROFILE=explore pytest -n 2 -k "properties or fuzz"
+
+Neither profile has a deadline or the ``too_slow`` health check: they are
+timed assertions, and these machines are shared and noisy.
 
 A counter-example found while exploring becomes an explicit test (see
 ``tests/datasets/test_datasets_sampling.py``) before its fix lands.
