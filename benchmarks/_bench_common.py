@@ -12,7 +12,7 @@ Contents
   InferenceData over a name mapping.
 * ``toy_trial``: a small self-contained simulator of a blinatumomab-like
   trial, used only to develop and validate the peer before
-  ``blinapk.datasets.simulate_trial`` existed, and as a fallback.
+  ``blinapk.simulate.simulate_trial`` existed, and as a fallback.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Population-PK benchmark: blinapk's samplers against a hand-tuned NumPyro peer.
 
 For each N (200 and 3000 subjects by default) one dataset is simulated with
-``blinapk.datasets.simulate_trial(N, seed)`` and written to CSV; every fitter
+``blinapk.simulate.simulate_trial(N, seed)`` and written to CSV; every fitter
 then reads that same file in a **fresh Python process** (so each pays its own
 imports and JIT/C compilation, as a user would):
 
@@ -135,7 +135,7 @@ def run_blinapk_worker(args) -> int:
 
 def make_dataset(n: int, seed: int, workdir: Path) -> tuple[Path, dict]:
     """Simulate the trial once and write it to CSV (shared by every fitter)."""
-    from blinapk.datasets import simulate_trial
+    from blinapk.simulate import simulate_trial
 
     path = workdir / f"trial_n{n}_seed{seed}.csv"
     trial = simulate_trial(n, seed)

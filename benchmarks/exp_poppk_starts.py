@@ -55,9 +55,9 @@ def _compiled(n_subjects: int, data_seed: int):
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     from blinapk.data import read_dataset
-    from blinapk.datasets import simulate_trial
     from blinapk.poppk import PopPKSpec
     from blinapk.poppk.build import build_model, model_info
+    from blinapk.simulate import simulate_trial
 
     trial = simulate_trial(n_subjects, seed=data_seed, cytokines=False)
     spec = PopPKSpec(covariates=("CL~BSA:power@1.88",), residual="combined")

@@ -1,7 +1,7 @@
 """Convergence robustness of the population-PK fit over many seeds.
 
 For each seed ``s`` in ``--first-seed .. --first-seed + --seeds - 1`` a trial
-``blinapk.datasets.simulate_trial(N, seed=s, cytokines=False)`` (Zhu 2020 card)
+``blinapk.simulate.simulate_trial(N, seed=s, cytokines=False)`` (Zhu 2020 card)
 is simulated and fitted with :func:`blinapk.poppk.fit` using the **default
 fit settings** (nutpie, 2 chains, 1000 warm-up + 1000 draws, target
 acceptance 0.8, default priors, automatic parameterisation; the same ``s`` as
@@ -58,7 +58,7 @@ def run_seed(seed: int, *, n_subjects: int, residual: str, draws: int, tune: int
     Parameters
     ----------
     seed : int
-        Seed of :func:`blinapk.datasets.simulate_trial` and of the sampler.
+        Seed of :func:`blinapk.simulate.simulate_trial` and of the sampler.
     n_subjects : int
         Subjects in the trial.
     residual : {"combined", "proportional"}
@@ -74,8 +74,8 @@ def run_seed(seed: int, *, n_subjects: int, residual: str, draws: int, tune: int
         JSON-serialisable record.
     """
     from blinapk.data import read_dataset
-    from blinapk.datasets import simulate_trial
     from blinapk.poppk import PopPKSpec, fit
+    from blinapk.simulate import simulate_trial
 
     t0 = time.perf_counter()
     trial = simulate_trial(n_subjects, seed=seed, cytokines=False)

@@ -6,7 +6,7 @@ N(log 2, 1), omega ~ HalfNormal(1), ...), so prior draws give absurd trials
 (CL of 0.1 or 40 L/h, CV of 300 %). As is common in pharmacometrics we run
 *repeated parameter recovery* instead: for each replicate the population truth
 is drawn from a plausible region (:data:`TRUTH_REGION`), a trial is simulated
-with :func:`blinapk.datasets.simulate_trial` from a model card carrying that
+with :func:`blinapk.simulate.simulate_trial` from a model card carrying that
 truth, and the generating model is fitted by NUTS with the default priors:
 
 * 1-cmt, CL ~ BSA power (reference 1.88 m2), log-normal BSV on CL and V,
@@ -204,11 +204,11 @@ def simulate_replicate(k: int, *, base_seed: int, n_subjects: int) -> dict[str, 
     -------
     dict
         ``seeds`` (truth, simulate, fit), ``truth``, ``trial``
-        (:class:`blinapk.datasets.SimulatedTrial`) and ``dataset`` (read back
+        (:class:`blinapk.simulate.SimulatedTrial`) and ``dataset`` (read back
         with :func:`blinapk.data.read_dataset`).
     """
     from blinapk.data import read_dataset
-    from blinapk.datasets import simulate_trial
+    from blinapk.simulate import simulate_trial
 
     s_truth, s_sim, s_fit = replicate_seeds(base_seed, k)
     truth = draw_truth(np.random.default_rng(s_truth))

@@ -19,7 +19,7 @@ from typing import Any
 from blinapk._version import __version__
 from blinapk.cards import ModelCard, list_cards, load_card
 from blinapk.data import Dataset, RowLedger, read_dataset, write_dataset
-from blinapk.datasets import load_example, simulate_trial
+from blinapk.datasets import load_example
 from blinapk.dosing import dose_records, get_preset, rate_table
 from blinapk.errors import (
     BlinapkError,
@@ -32,6 +32,7 @@ from blinapk.errors import (
     UnitError,
 )
 from blinapk.pk import predict_conc
+from blinapk.simulate import simulate_trial
 
 #: Names resolved lazily: attribute -> (module, name).
 _LAZY = {

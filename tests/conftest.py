@@ -13,7 +13,7 @@ Neither profile has a deadline or the ``too_slow`` health check: they are
 timed assertions, and these machines are shared and noisy.
 
 A counter-example found while exploring becomes an explicit test (see
-``tests/datasets/test_datasets_sampling.py``) before its fix lands.
+``tests/simulate/test_simulate_sampling.py``) before its fix lands.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         0 on success.
     """
     from blinapk.data import read_dataset, write_dataset
-    from blinapk.datasets import simulate_trial
+    from blinapk.simulate import simulate_trial
 
     trial = simulate_trial(
         args.n, args.seed, card=args.card, paediatric_fraction=args.paediatric_fraction,

@@ -20,12 +20,12 @@ from types import MappingProxyType
 from typing import Any
 
 from blinapk.data import Dataset, read_dataset, write_dataset
-from blinapk.datasets.trial import simulate_trial
+from blinapk.simulate import simulate_trial
 
 __all__ = ["EXAMPLE_SETTINGS", "example_path", "example_settings", "load_example",
            "write_example"]
 
-#: Arguments of :func:`simulate_trial` that generate the shipped example.
+#: Arguments of :func:`blinapk.simulate.simulate_trial` that generate the shipped example.
 EXAMPLE_SETTINGS: Mapping[str, Any] = MappingProxyType({
     "n": 100,
     "seed": 20240607,

@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 
 from blinapk.data import read_dataset, write_dataset
-from blinapk.datasets import simulate_trial
 from blinapk.errors import BlinapkError
 from blinapk.poppk import PopPKSpec, fit, load_fit
+from blinapk.simulate import simulate_trial
 
 SPEC = PopPKSpec(covariates=("CL~BSA:power@1.88",), residual="combined")
 NUTS = {"draws": 100, "tune": 100, "chains": 2, "progressbar": False}

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from blinapk.data import read_dataset
-from blinapk.datasets import simulate_trial
 from blinapk.nca import compute_css
+from blinapk.simulate import simulate_trial
 
 
 @pytest.mark.slow

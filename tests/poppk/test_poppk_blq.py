@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from blinapk.data import read_dataset
-from blinapk.datasets import simulate_trial
 from blinapk.pk import dose_matrix, predict_conc
 from blinapk.poppk import PopPKSpec, fit
 from blinapk.poppk.build import build_model, model_info
+from blinapk.simulate import simulate_trial
 
 
 def _with_washout_samples(trial, hours=(24.0, 48.0, 72.0), naive: bool = False,

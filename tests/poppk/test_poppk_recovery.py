@@ -1,6 +1,6 @@
 """Parameter recovery on a simulated trial with known truth (slow).
 
-Data: blinapk.datasets.simulate_trial (Zhu 2020 card: CL 2.22 L/h at BSA 1.88
+Data: blinapk.simulate.simulate_trial (Zhu 2020 card: CL 2.22 L/h at BSA 1.88
 m2, V 5.98 L, BSA exponent 0.61, omega CL 0.7 / V 0.4, combined residual error
 0.25 + 10 pg/mL), fitted with the generating model (1-cmt, CL~BSA power,
 combined error, M3). The truth is read from the trial's settings, not typed in.
@@ -11,8 +11,8 @@ import warnings
 import pytest
 
 from blinapk.data import read_dataset
-from blinapk.datasets import simulate_trial
 from blinapk.poppk import PopPKSpec, fit
+from blinapk.simulate import simulate_trial
 
 pytestmark = pytest.mark.slow
 

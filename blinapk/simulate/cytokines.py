@@ -1,16 +1,18 @@
-"""Exposure-driven cytokine release used to simulate the example trial's cytokine rows.
+"""Exposure-driven cytokine release used to simulate a trial's cytokine rows.
 
 The model (equations and calibration targets) is declared, with the provenance
-of every parameter, in ``blinapk/datasets/cytokine_model.toml``; this module
-reads it and evaluates it. In short: each infusion start or dose step releases
-a transient pulse ``A * g((t - t_e) / tpeak)``, ``g(x) = x exp(1 - x)``, whose
-amplitude is an Emax function of the steady-state concentration increase,
-damped by tolerance ``exp(-P / auc_tolerance)`` where ``P`` is the exposure
-already seen (with a recovery time constant per analyte).
+of every parameter, in the package data file ``cytokine_model.toml``
+(:data:`MODEL_FILE`); this module reads it and evaluates it. In short: each
+infusion start or dose step releases a transient pulse
+``A * g((t - t_e) / tpeak)``, ``g(x) = x exp(1 - x)``, whose amplitude is an
+Emax function of the steady-state concentration increase, damped by tolerance
+``exp(-P / auc_tolerance)`` where ``P`` is the exposure already seen (with a
+recovery time constant per analyte).
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import math
 import tomllib
 from collections.abc import Mapping
@@ -24,9 +26,11 @@ import numpy as np
 from blinapk.errors import ModelSpecError
 from blinapk.pk import css_from_rate
 
-__all__ = ["CytokineModel", "load_cytokine_model", "release_events", "cytokine_conc"]
+__all__ = ["MODEL_FILE", "CytokineModel", "load_cytokine_model", "release_events",
+           "cytokine_conc"]
 
-MODEL_PATH = Path(__file__).with_name("cytokine_model.toml")
+#: The shipped model, package data of :mod:`blinapk.simulate` (read it with ``read_text()``).
+MODEL_FILE = importlib.resources.files("blinapk.simulate") / "cytokine_model.toml"
 _PER_ANALYTE = ("baseline", "amax", "tpeak", "tau_recovery")
 _SCALARS = ("ec50", "auc_tolerance", "omega", "residual_prop", "residual_add")
 
@@ -77,7 +81,7 @@ def load_cytokine_model(path: str | Path | None = None) -> CytokineModel:
     Parameters
     ----------
     path : str or Path, optional
-        Defaults to the shipped ``cytokine_model.toml``.
+        A model TOML file; defaults to the shipped model (:data:`MODEL_FILE`).
 
     Returns
     -------
@@ -89,12 +93,12 @@ def load_cytokine_model(path: str | Path | None = None) -> CytokineModel:
         Missing key, missing provenance, or a non-positive parameter (the
         message names the key).
     """
-    path = Path(path) if path is not None else MODEL_PATH
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
+    source = Path(path) if path is not None else MODEL_FILE
+    raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    origin = str(path) if path is not None else MODEL_FILE.name
 
     def fail(key: str, msg: str) -> None:
-        raise ModelSpecError(f"{path}: key '{key}': {msg}")
+        raise ModelSpecError(f"{origin}: key '{key}': {msg}")
 
     analytes = raw.get("analytes")
     if not isinstance(analytes, list) or not analytes:

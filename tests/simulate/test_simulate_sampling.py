@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blinapk.datasets.sampling import PROTOCOL, sampling_schedule
+from blinapk.simulate.sampling import PROTOCOL, sampling_schedule
 
 # adult label regimen, 2 cycles: 9 ug/day days 1-7, 28 ug/day days 8-28, 2 weeks off, cycle 2
 EVENTS = [0.0, 168.0, 1008.0]

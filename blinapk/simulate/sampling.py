@@ -1,4 +1,4 @@
-"""Per-protocol sampling schedule of the example trial, with realistic clock-time jitter.
+"""Per-protocol sampling schedule of a simulated trial, with realistic clock-time jitter.
 
 Serum for blinatumomab (``BLIN``) is drawn pre-dose, 48 h after every
 infusion start or dose step, and on days 8, 15, 22 and 29 of every cycle;

@@ -6,7 +6,7 @@ Adults and children with relapsed/refractory B-ALL. The chain of draws is::
     SCR (age, sex) -> CRCL (Cockcroft-Gault adults, bedside Schwartz children)
     BLAST independent
 
-All numbers are simulation assumptions (documented in ``docs/datasets.md``),
+All numbers are simulation assumptions (documented in ``docs/simulate.md``),
 not estimates from a trial; they live in :data:`POPULATION` so a trial's
 ``settings`` records them.
 """

@@ -1,9 +1,9 @@
 """Cytokine release model: closed forms, hand cases, and the literature's qualitative features.
 
-Qualitative targets (shared/REFERENCE_VALUES.md, "Cytokines", flag V): peaks within 24 h of
+Qualitative targets reported in the publications: peaks within 24 h of
 start and back down within 48 h; first peak dose-dependent; peaks after step-ups about ten
 times lower (Hijazi 2018; Hosseini 2020); little release at the start of cycle 2
-(Klinger 2012) except IL-10, which recurs (Nagele 2017).
+(Klinger 2012) except IL-10, which recurs (Nägele 2017).
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from blinapk.datasets.cytokines import (
-    MODEL_PATH,
+from blinapk.errors import ModelSpecError
+from blinapk.simulate.cytokines import (
+    MODEL_FILE,
     cytokine_conc,
     event_amplitudes,
     load_cytokine_model,
     primed_exposure,
     release_events,
 )
-from blinapk.errors import ModelSpecError
 
 MODEL = load_cytokine_model()
 # adult label regimen, 2 cycles (h, h, ug/h)
@@ -105,7 +105,7 @@ def test_hand_calculated_first_amplitude():
 
 
 def test_model_validation(tmp_path):
-    text = MODEL_PATH.read_text()
+    text = MODEL_FILE.read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace("IL6 = 1500.0", "IL6 = -1.0"))
     with pytest.raises(ModelSpecError, match="amax.values.IL6"):
@@ -118,3 +118,10 @@ def test_model_validation(tmp_path):
     with pytest.raises(ModelSpecError, match="omega.source"):
         load_cytokine_model(bad)
     assert MODEL.to_dict()["amax"]["IL10"] == 3000.0
+
+
+def test_default_model_is_package_data(tmp_path):
+    assert MODEL_FILE.name == "cytokine_model.toml"
+    copy = tmp_path / "copy.toml"
+    copy.write_text(MODEL_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_cytokine_model(copy) == MODEL

@@ -13,10 +13,10 @@ import pytest
 
 from blinapk.cards import card_from_dict
 from blinapk.data import read_dataset
-from blinapk.datasets import DATA_COLUMNS, simulate_trial
-from blinapk.datasets.cytokines import load_cytokine_model
 from blinapk.dosing import rate_at, rate_table
 from blinapk.pk import css_from_rate
+from blinapk.simulate import DATA_COLUMNS, simulate_trial
+from blinapk.simulate.cytokines import load_cytokine_model
 
 N = 60
 

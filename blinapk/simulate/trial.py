@@ -3,16 +3,18 @@
 Pipeline (every generating number is recorded in ``SimulatedTrial.settings``):
 
 1. virtual adults and children with correlated covariates
-   (:mod:`blinapk.datasets.population`);
-2. individual CL and V from a literature model card (covariates + lognormal BSV,
-   :meth:`blinapk.cards.ModelCard.individual_parameters`);
+   (:mod:`blinapk.simulate.population`);
+2. individual PK parameters from a parameter source
+   (:class:`~blinapk.simulate.source.ParameterSource`): a literature model card
+   (covariates + lognormal BSV, :meth:`blinapk.cards.ModelCard.individual_parameters`)
+   or any other object with the same members;
 3. label R/R regimen by body weight (``weight_based_rr`` preset: flat ug/day at
    >= 45 kg, ug/m2/day below) with simulated CRS interruptions in a subset
    (:mod:`blinapk.dosing`);
-4. per-protocol sampling with clock-time jitter (:mod:`blinapk.datasets.sampling`);
+4. per-protocol sampling with clock-time jitter (:mod:`blinapk.simulate.sampling`);
 5. true concentrations by :func:`blinapk.pk.predict_conc`, cytokines by the
-   exposure-driven release model (:mod:`blinapk.datasets.cytokines`);
-6. assay error (proportional + additive, from the card) and censoring: a
+   exposure-driven release model (:mod:`blinapk.simulate.cytokines`);
+6. assay error (proportional + additive, from the parameter source) and censoring: a
    measured value below the LLOQ is reported with ``CENS = 1`` and ``DV = LLOQ``
    (``blq_dv="lloq"``, default) or, with ``blq_dv="measured"``, the measured value
    when it is at least the LOD and 0 below the LOD ("not detected").
@@ -23,22 +25,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from blinapk._version import __version__
-from blinapk.cards import ModelCard, load_card
-from blinapk.datasets.cytokines import (
-    CytokineModel,
-    cytokine_conc,
-    event_amplitudes,
-    load_cytokine_model,
-    release_events,
-)
-from blinapk.datasets.population import POPULATION, simulate_population
-from blinapk.datasets.sampling import PROTOCOL, sampling_schedule
 from blinapk.dosing import (
     Interruption,
     choose_arm,
@@ -47,7 +40,23 @@ from blinapk.dosing import (
     rate_table,
     with_n_cycles,
 )
+from blinapk.errors import ModelSpecError
 from blinapk.pk import css_from_rate, dose_matrix, predict_conc
+from blinapk.simulate.cytokines import (
+    CytokineModel,
+    cytokine_conc,
+    event_amplitudes,
+    load_cytokine_model,
+    release_events,
+)
+from blinapk.simulate.population import POPULATION, simulate_population
+from blinapk.simulate.sampling import PROTOCOL, sampling_schedule
+from blinapk.simulate.source import (
+    ParameterSource,
+    draw_parameters,
+    resolve_source,
+    source_settings,
+)
 
 __all__ = ["DATA_COLUMNS", "INTERRUPTIONS", "SimulatedTrial", "simulate_trial"]
 
@@ -79,8 +88,9 @@ class SimulatedTrial:
         The dataset in the contract format (columns :data:`DATA_COLUMNS`).
     truth : pandas.DataFrame
         One row per subject: ``ID``, ``GROUP``, regimen ``ARM`` and ``REGIMEN``
-        (preset name), covariates (incl. ``HEIGHT``, ``SCR``), ``TV_CL, ETA_CL,
-        CL, TV_V, ETA_V, V``, the CRS interruption (``INT_START``,
+        (preset name), covariates (incl. ``HEIGHT``, ``SCR``), the columns of
+        the parameter source (for a model card ``TV_CL, ETA_CL, CL, TV_V,
+        ETA_V, V``), the CRS interruption (``INT_START``,
         ``INT_HOURS``; NaN when none), ``WASHOUT``,
         ``CSS_FIRST`` (Css at the first dose level, 1000 R0 / CL) and the
         cytokine random effects ``ETA_<analyte>``.
@@ -111,7 +121,7 @@ def simulate_trial(
     n: int,
     seed: int,
     *,
-    card: str | ModelCard = "blinatumomab_zhu2020",
+    card: str | Path | ParameterSource = "blinatumomab_zhu2020",
     paediatric_fraction: float = 0.2,
     n_cycles: int = 2,
     interruption_fraction: float = 0.15,
@@ -137,8 +147,11 @@ def simulate_trial(
         Seed of :class:`numpy.random.SeedSequence`; independent child streams
         drive population, PK random effects, design (interruptions, wash-out),
         sampling jitter, residual error and cytokines.
-    card : str or ModelCard, default "blinatumomab_zhu2020"
-        PK model card (1-cmt or 2-cmt) giving CL, V, BSV and the residual error.
+    card : str, Path or ParameterSource, default "blinatumomab_zhu2020"
+        Where individual PK parameters and the drug's residual error come
+        from: a model card name or TOML path, a :class:`blinapk.cards.ModelCard`
+        (1-cmt or 2-cmt: CL, V, covariates, BSV), or any
+        :class:`~blinapk.simulate.source.ParameterSource`.
     paediatric_fraction : float, default 0.2
         Probability that a subject is a child (< 18 y).
     n_cycles : int, default 2
@@ -150,7 +163,7 @@ def simulate_trial(
     cytokines : bool, default True
         Include IL2, IL6, IL10, TNFA, IFNG rows.
     residual : Mapping, optional
-        Override ``{"prop": ..., "add": ...}`` of the card (e.g. zeros for
+        Override ``{"prop": ..., "add": ...}`` of the source (e.g. zeros for
         noise-free checks).
     blq_dv : {"lloq", "measured"}, default "lloq"
         What DV holds on a censored row (see module docstring).
@@ -163,12 +176,21 @@ def simulate_trial(
     regimen : str, default "weight_based_rr"
         A :data:`blinapk.dosing.PRESETS` name.
     cytokine_model : CytokineModel, optional
-        Defaults to the shipped ``cytokine_model.toml``.
+        Defaults to the shipped model (:func:`~blinapk.simulate.cytokines.load_cytokine_model`).
 
     Returns
     -------
     SimulatedTrial
         Data, truth and settings.
+
+    Raises
+    ------
+    ValueError
+        ``n < 1`` or an unknown ``blq_dv``.
+    TypeError
+        ``card`` is not a card name, path, ModelCard or ParameterSource.
+    ModelSpecError
+        The parameter source's output or residual error is unusable.
 
     Examples
     --------
@@ -182,14 +204,16 @@ def simulate_trial(
         raise ValueError(f"n must be >= 1, got {n}")
     if blq_dv not in ("lloq", "measured"):
         raise ValueError(f"blq_dv must be 'lloq' or 'measured', got {blq_dv!r}")
-    model = load_card(card)
+    source = resolve_source(card)
     cyto = cytokine_model if cytokine_model is not None else load_cytokine_model()
-    res = dict(model.residual) | dict(residual or {})
+    res = dict(source.residual) | dict(residual or {})
+    if not {"prop", "add"} <= res.keys():
+        raise ModelSpecError(f"residual needs 'prop' and 'add', got {sorted(res)}")
     rng = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
                               np.random.SeedSequence(seed).spawn(len(_STREAMS))), strict=True))
 
     pop = simulate_population(int(n), rng["population"], paediatric_fraction=paediatric_fraction)
-    params = model.individual_parameters(pop[["ID", *model.covariate_names]], rng=rng["pk_eta"])
+    params = draw_parameters(source, pop[["ID", *source.covariate_names]], rng["pk_eta"])
     reg = with_n_cycles(get_preset(regimen), n_cycles)
     arm = choose_arm(pop["WT"].to_numpy(), getattr(reg, "threshold_kg", 45.0))
     interrupted = rng["design"].random(len(pop)) < interruption_fraction
@@ -226,7 +250,7 @@ def simulate_trial(
     draws_df = pd.concat(draws, ignore_index=True)
     events = pd.concat(event_parts, ignore_index=True)
 
-    obs = _observations(draws_df, doses, pop, params, model, cyto, events, cytokines)
+    obs = _observations(draws_df, doses, pop, params, source, cyto, events, cytokines)
     obs = _measure(obs, rng["residual"], res, cyto, blq_dv,
                    {"BLIN": (lloq, lod)} | {a: (cytokine_lloq, cytokine_lod)
                                             for a in cyto.analytes})
@@ -235,9 +259,8 @@ def simulate_trial(
     truth.insert(truth.columns.get_loc("ARM") + 1, "REGIMEN", [arms[a].name for a in arm])
     settings = {
         "blinapk_version": __version__, "numpy_version": np.__version__,
-        "n": int(n), "seed": int(seed), "study": study, "card": model.name,
-        "card_numbers": {k: v.value for k, v in model.numbers.items()},
-        "structure": model.structure, "residual": res,
+        "n": int(n), "seed": int(seed), "study": study, **source_settings(source),
+        "structure": source.structure, "residual": res,
         "paediatric_fraction": paediatric_fraction, "n_cycles": int(n_cycles),
         "interruption_fraction": interruption_fraction, "washout_fraction": washout_fraction,
         "interruptions": dict(INTERRUPTIONS), "regimen": reg.to_dict(),
@@ -263,7 +286,7 @@ def _event_labels(ev: Mapping[str, np.ndarray], cycle_starts) -> list[str]:
     return labels
 
 
-def _observations(draws, doses, pop, params, model, cyto, events, cytokines) -> pd.DataFrame:
+def _observations(draws, doses, pop, params, source, cyto, events, cytokines) -> pd.DataFrame:
     """One row per (draw, analyte) with the true concentration IPRED."""
     analytes = ["BLIN"] + (list(cyto.analytes) if cytokines else [])
     parts = []
@@ -276,9 +299,9 @@ def _observations(draws, doses, pop, params, model, cyto, events, cytokines) -> 
     ipred = np.zeros(len(obs))
     pk = (obs["DVID"] == "BLIN").to_numpy()
     dm = dose_matrix(doses, subjects=tuple(ids))
-    pk_params = {p: params[p].to_numpy() for p in model.params}
+    pk_params = {p: params[p].to_numpy() for p in source.params}
     ipred[pk] = np.asarray(predict_conc(obs["TIME"].to_numpy()[pk], subj[pk], dm, pk_params,
-                                        model=model.structure), dtype=float)
+                                        model=source.structure), dtype=float)
     ev_index = events.groupby("ID", sort=False).indices
     ev_time = events["TIME"].to_numpy(float)
     for a in analytes[1:]:

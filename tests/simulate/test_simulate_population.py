@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blinapk.datasets.population import POPULATION, mosteller_bsa, simulate_population
+from blinapk.simulate.population import POPULATION, mosteller_bsa, simulate_population
 
 
 def test_mosteller_hand_calculated():
