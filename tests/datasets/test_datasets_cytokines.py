@@ -1,6 +1,6 @@
 """Cytokine release model: closed forms, hand cases, and the literature's qualitative features.
 
-Qualitative targets (shared/REFERENCE_VALUES.md, "Cytokines", flag V): peaks within 24 h of
+Qualitative targets (read in the publications below): peaks within 24 h of
 start and back down within 48 h; first peak dose-dependent; peaks after step-ups about ten
 times lower (Hijazi 2018; Hosseini 2020); little release at the start of cycle 2
 (Klinger 2012) except IL-10, which recurs (Nagele 2017).
