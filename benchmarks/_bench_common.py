@@ -30,7 +30,7 @@ import pandas as pd
 # bulk-ESS over these).  Each fitter maps its own variable names onto them.
 POP_PARAMS = ("cl_pop", "v_pop", "omega_cl", "omega_v", "sigma", "theta_bsa")
 
-BSA_REF = 1.88  # m2, median BSA of Zhu et al. 2020 (REFERENCE_VALUES.md)
+BSA_REF = 1.88  # m2, median BSA of Zhu et al., Clin Pharmacokinet 2020
 
 
 def summarize_posterior(idata, name_map: dict[str, str]) -> dict:

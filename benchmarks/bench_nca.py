@@ -2,7 +2,7 @@
 
 Usage::
 
-    /work/venv/bin/python benchmarks/bench_nca.py --subjects 50000 --obs 20 --naive-subjects 5000
+    python benchmarks/bench_nca.py --subjects 50000 --obs 20 --naive-subjects 5000
 
 Builds a synthetic study (label cycle: 9 ug/day for 7 days then 28 ug/day, 4-day
 bags, a 12-h interruption in 10 % of subjects, BLQ and <LOD samples), reads it

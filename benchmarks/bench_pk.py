@@ -1,6 +1,6 @@
 """Speed of blinapk.pk.predict_conc (numpy) against a naive per-subject loop.
 
-Run:  /work/venv/bin/python benchmarks/bench_pk.py [--subjects 1000] [--obs-per-subject 1000]
+Run:  python benchmarks/bench_pk.py [--subjects 1000] [--obs-per-subject 1000]
       [--repeats 3] [--pytensor]
 
 Workload: every subject gets 4 blinatumomab cycles (28 days on, 14 off; 48 h

@@ -25,11 +25,11 @@ Examples
 --------
 Quick (N = 200 only)::
 
-    /work/venv/bin/python benchmarks/bench_poppk.py --quick
+    python benchmarks/bench_poppk.py --quick
 
 Full::
 
-    /work/venv/bin/python benchmarks/bench_poppk.py --n 200 3000
+    python benchmarks/bench_poppk.py --n 200 3000
 
 Results go to ``benchmarks/results/poppk_<N>_<stamp>.json`` and the table in
 ``docs/benchmarks-poppk.md`` (between the ``BEGIN/END poppk-results`` markers)
@@ -43,6 +43,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def make_dataset(n: int, seed: int, workdir: Path) -> tuple[Path, dict]:
     desc = {
         "n_subjects": int(n),
         "seed": int(seed),
-        "csv": str(path),
+        "csv": path.name,  # the work directory is temporary
         "n_rows": int(len(d)),
         "n_dose_records": int((d["EVID"] == 1).sum()),
         "n_blin_obs": int(len(blin)),
@@ -174,12 +175,32 @@ def _run_child(cmd: list[str], out: Path, timeout: float) -> dict:
         stdout, stderr = proc.communicate()
         status = f"timeout after {timeout:.0f} s"
     wall = time.perf_counter() - t0
-    res: dict = {"status": status, "process_wall_s": wall, "cmd": " ".join(cmd)}
+    res: dict = {"status": status, "process_wall_s": wall, "cmd": _portable(cmd, out.parent)}
     if status == "ok" and out.exists():
         res.update(json.loads(out.read_text()))
     else:
         res["stderr_tail"] = stderr[-3000:]
     return res
+
+
+def _portable(cmd: list[str], workdir: Path) -> str:
+    """The child's command line as recorded: no interpreter path, repository or work dir.
+
+    Recorded commands must be re-runnable on another machine, so the interpreter
+    is written ``python``, scripts relative to the repository root and files in
+    the (temporary) work directory as ``<workdir>/NAME``.
+    """
+    def one(arg: str) -> str:
+        if arg == sys.executable:
+            return "python"
+        path = Path(arg)
+        if path.parent == HERE:
+            return f"benchmarks/{path.name}"
+        if path.parent == workdir:
+            return f"<workdir>/{path.name}"
+        return arg
+
+    return " ".join(one(a) for a in cmd)
 
 
 def _cpu_children() -> float:
@@ -297,7 +318,9 @@ def main(argv=None) -> int:
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--timeout", type=float, default=5400.0, help="per run (s)")
-    p.add_argument("--workdir", type=Path, default=Path("/tmp/blinapk-bench-poppk"))
+    p.add_argument("--workdir", type=Path, default=None,
+                   help="where the simulated CSV and per-fit outputs go "
+                        "(default: a new temporary directory)")
     p.add_argument("--peer-args", nargs=argparse.REMAINDER, default=[],
                    help="extra arguments for peer_numpyro.py (must come last)")
     p.add_argument("--no-doc", action="store_true", help="do not rewrite the docs table")
@@ -316,8 +339,10 @@ def main(argv=None) -> int:
         update_doc()
         return 0
     ns = [200] if args.quick else args.n
+    if args.workdir is None:
+        args.workdir = Path(tempfile.mkdtemp(prefix="blinapk-bench-poppk-"))
     args.workdir.mkdir(parents=True, exist_ok=True)
-    command = "/work/venv/bin/python benchmarks/bench_poppk.py " + " ".join(
+    command = "python benchmarks/bench_poppk.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
     for n in ns:
         data, desc = make_dataset(n, args.data_seed, args.workdir)

@@ -129,7 +129,7 @@ def prepare(df: pd.DataFrame, *, merge: bool = True, dvid: str = "BLIN") -> Peer
     Parameters
     ----------
     df : DataFrame
-        Contract table (shared/DATA_FORMAT.md). Not mutated.
+        Event table in the blinapk data format (docs/data_format.md). Not mutated.
     merge : bool
         Merge contiguous same-rate infusion records before superposition.
     dvid : str

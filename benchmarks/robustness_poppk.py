@@ -23,10 +23,9 @@ Examples
 --------
 ::
 
-    nohup /work/venv/bin/python benchmarks/robustness_poppk.py --n-subjects 200 \\
-        --seeds 20 > /tmp/rob200.log 2>&1 &
-    /work/venv/bin/python benchmarks/robustness_poppk.py --n-subjects 3000 --seeds 20
-    /work/venv/bin/python benchmarks/robustness_poppk.py --n-subjects 200 --summarize-only
+    python benchmarks/robustness_poppk.py --n-subjects 200 --seeds 20
+    python benchmarks/robustness_poppk.py --n-subjects 3000 --seeds 20
+    python benchmarks/robustness_poppk.py --n-subjects 200 --summarize-only
 """
 
 from __future__ import annotations

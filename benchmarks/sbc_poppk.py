@@ -39,12 +39,12 @@ Examples
 --------
 Heavy run (documented in docs/validation.md)::
 
-    nohup /work/venv/bin/python benchmarks/sbc_poppk.py --n-datasets 50 \\
-        --n-subjects 60 --draws 500 --tune 500 > /tmp/sbc.log 2>&1 &
+    python benchmarks/sbc_poppk.py --n-datasets 50 --n-subjects 60 \\
+        --draws 500 --tune 500
 
 Re-summarise without fitting::
 
-    /work/venv/bin/python benchmarks/sbc_poppk.py --summarize-only
+    python benchmarks/sbc_poppk.py --summarize-only
 """
 
 from __future__ import annotations

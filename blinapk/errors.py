@@ -1,6 +1,7 @@
 """Error and warning classes users can catch and filter.
 
-The hierarchy is deliberately small (HOUSE_STYLE habit 10)::
+The hierarchy is deliberately small, so that one ``except`` clause per kind
+of problem is enough::
 
     BlinapkError (Exception)
     ├── DataValidationError (also ValueError)  bad dataset rows/columns

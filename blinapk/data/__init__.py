@@ -1,4 +1,4 @@
-"""Read, validate and write the blinapk dataset (shared/DATA_FORMAT.md, docs/data.md).
+"""Read, validate and write the blinapk dataset (docs/data_format.md, docs/data.md).
 
 Public API: :func:`read_dataset`, :func:`write_dataset`, :func:`validate_frame`,
 :class:`Dataset`, :class:`RowLedger` and :data:`RULES` (the validation rules).

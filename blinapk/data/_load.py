@@ -30,7 +30,7 @@ __all__ = [
     "prepare",
 ]
 
-#: Required columns (shared/DATA_FORMAT.md).
+#: Required columns (docs/data_format.md).
 REQUIRED: tuple[str, ...] = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "MDV")
 
 #: Contract columns that must hold numbers when present.

@@ -1,6 +1,6 @@
 """Known analytes (``DVID``) and their seed-study assay limits.
 
-Seed defaults (shared/DATA_FORMAT.md, shared/REFERENCE_VALUES.md "Cytokines"):
+Seed defaults, the assay limits of the blinatumomab studies (docs/data_format.md):
 blinatumomab LLOQ 50 pg/mL, LOD 3 pg/mL; cytokines (IL-2, IL-6, IL-10, TNF-alpha,
 IFN-gamma) LLOQ 125 pg/mL, LOD 20 pg/mL. They are used only where a row has
 no ``LLOQ``/``LOD`` of its own.

@@ -1,8 +1,8 @@
 """RowLedger: which input rows an analysis used, modified or excluded, and why.
 
 Every analysis (NCA, popPK, ...) returns a ledger with one row per input row
-it considered (HOUSE_STYLE habit 4: every row left out is listed with its
-reason; counts add up).
+it considered: every row left out is listed with its reason, and the
+counts add up.
 
 Examples
 --------

@@ -142,7 +142,7 @@ def read_dataset(
     units: Mapping[str, str] | Units | None = None,
     dvids: DvidSpec | None = None,
 ) -> Dataset:
-    """Read, validate and convert a NONMEM-style dataset (shared/DATA_FORMAT.md).
+    """Read, validate and convert a NONMEM-style dataset (docs/data_format.md).
 
     Parameters
     ----------

@@ -1,10 +1,10 @@
 """Body-size dosing rules: ug/m2/day -> ug/h with caps, adult vs paediatric arm.
 
-The BLINCYTO label (REFERENCE_VALUES.md, "Regimens", flag V) doses patients
+The BLINCYTO label (prescribing information, dosage section) doses patients
 weighing 45 kg or more at flat ug/day doses and lighter patients at
 ug/m2/day doses capped at the adult dose (5 ug/m2/day <= 9 ug/day, then
 15 ug/m2/day <= 28 ug/day). Delivered rates are written in ug/h
-(DATA_FORMAT.md): ``rate = min(dose x BSA, cap) / 24``.
+(docs/data_format.md): ``rate = min(dose x BSA, cap) / 24``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Named label and study regimens, each with its source.
 
-Numbers come from /work/shared/REFERENCE_VALUES.md ("Regimens"). Flags:
-**V** read in the source text, **U** unverified (memory or a secondary
-source); the ``source`` string of each preset says which. Tests check the V
+Numbers come from the BLINCYTO label and the published studies named in each
+preset's ``source`` string, with an evidence flag: **V** read in the source
+text, **U** unverified (memory or a secondary source). Tests check the V
 numbers; U presets are provided for simulation and say what was assumed.
+The presets and their sources are listed in docs/dosing.md.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ __all__ = [
     "with_n_cycles",
 ]
 
-#: Infusion bag lengths (h) offered by the label (flag U in REFERENCE_VALUES.md).
+#: Infusion bag lengths (h) offered by the label (evidence flag U: unverified, not
+#: read in the label text itself; see docs/dosing.md).
 LABEL_BAG_HOURS: tuple[float, ...] = (24.0, 48.0, 72.0, 96.0, 168.0)
 
 
@@ -156,7 +157,8 @@ class Regimen:
         record per bag. None writes one record per run. Exposure does not
         depend on it.
     source : str
-        Where the regimen comes from, with its REFERENCE_VALUES flag.
+        Where the regimen comes from, with its evidence flag (V read in the
+        source, D derived from V numbers, U unverified; docs/dosing.md).
 
     Examples
     --------

@@ -2,8 +2,8 @@
 
 Blinatumomab triggers a transient release of IL-6, IL-10, IFN-gamma (and
 IL-2, TNF-alpha) within a day of the infusion start; peaks after step-ups are
-much lower (Klinger 2012; Nägele 2017; Hijazi 2018 -- see
-shared/REFERENCE_VALUES.md). :func:`compute_cytokine_peaks` summarises, per
+much lower (Klinger et al., Blood 2012; Nägele et al. 2017; Hijazi et al.
+2018). :func:`compute_cytokine_peaks` summarises, per
 subject, cytokine (``DVID``) and *event* -- a segment of the rate table whose
 rate rises from 0 (a start or restart, ``KIND="start"``) or steps up from a
 lower positive rate (``KIND="step-up"``):

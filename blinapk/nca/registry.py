@@ -10,8 +10,9 @@ in the context, see :data:`CONTEXT_INPUTS`)::
     def aucinf_obs(auclast, clast, lambda_z):
         return auclast + clast / lambda_z
 
-A :class:`Registry` is an explicit, immutable object (not a global mutable
-table, which is what the HOUSE_STYLE asks us to avoid from PKNCA).
+A :class:`Registry` is an explicit, immutable object, not a global mutable
+table (as PKNCA's is): two analyses in one process cannot change each other's
+parameter definitions.
 ``Registry.with_parameter`` returns a new registry; the default one is built
 from the definitions in :mod:`blinapk.nca.auc`, :mod:`blinapk.nca.lambda_z`
 and :mod:`blinapk.nca.params`.

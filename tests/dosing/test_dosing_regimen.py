@@ -1,4 +1,4 @@
-"""Regimen objects: validation, serialisation, presets (label numbers, REFERENCE_VALUES.md)."""
+"""Regimen objects: validation, serialisation, presets (numbers of the BLINCYTO label)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_unknown_preset_lists_the_valid_ones():
 
 
 def test_adult_rr_schedule_matches_label():
-    # Label (REFERENCE_VALUES.md "Regimens", V): cycle 1 9 ug/day d1-7, 28 ug/day d8-28;
+    # BLINCYTO label, dosage section: cycle 1 9 ug/day d1-7, 28 ug/day d8-28;
     # later 28 ug/day; cycles 1-5 4 on / 2 off; cycles 6-9 4 on / 8 off.
     reg = get_preset("adult_rr", n_cycles=9)
     c1 = reg.cycle_spec(1)
