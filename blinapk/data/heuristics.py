@@ -8,7 +8,8 @@ What is detected (each emits one :class:`~blinapk.errors.DataWarning`):
    at 9 ug/day) and the seed LLOQ is 50 pg/mL, so such values were almost
    certainly written in ng/mL.
 2. **Absurd implied clearance** - for quantified (CENS 0, MDV 0, DV > 0)
-   blinatumomab observations taken while an infusion runs, the implied
+   blinatumomab observations taken while an infusion runs (a sample at the
+   instant a rate changes counts under the rate before it), the implied
    ``CL = 1000 * RATE / DV`` [L/h] has a median outside 0.01-1000 L/h
    (typical blinatumomab CL is 2.2 L/h, Zhu et al. 2020). This catches a
    factor-1000 slip in DV (pg/mL vs ng/mL) or in AMT/RATE (ug vs mg).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from blinapk.dosing import rate_at, rate_table
 from blinapk.units import Units
 
 __all__ = ["CL_RANGE", "infusion_rate_at", "unit_warnings"]
@@ -33,9 +35,15 @@ CL_RANGE: tuple[float, float] = (0.01, 1000.0)
 def infusion_rate_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> np.ndarray:
     """Total infusion rate running at the time of each selected row.
 
-    Infusions run over ``[TIME, TIME + AMT / RATE)`` (end excluded) and
-    overlapping infusions add up. Vectorised with a per-subject sweep
-    (sorted integer keys and ``searchsorted``), no per-row Python loop.
+    A sample at the instant an infusion starts or stops counts under the rate
+    before it (:func:`~blinapk.dosing.rate_at` with ``at_change="previous"``),
+    as in the NCA: the implied clearance divides a rate by a concentration,
+    and a concentration reflects the rate that produced it, so a pre-dose
+    sample at an infusion start has no rate, a trough at a step-up is paired
+    with the lower rate and an end-of-infusion sample with the rate that ends.
+    Infusions (``EVID == 1``, ``RATE > 0``, ``AMT > 0``) run over
+    ``(TIME, TIME + AMT / RATE]``; overlapping infusions add up
+    (:func:`~blinapk.dosing.rate_table`).
 
     Parameters
     ----------
@@ -50,36 +58,13 @@ def infusion_rate_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> np.nd
         Rate (RATE unit) at each selected row, in frame order of the selected rows.
     """
     mask = np.asarray(mask, dtype=bool)
-    code = pd.factorize(frame["ID"])[0].astype(np.int64)
-    time = frame["TIME"].to_numpy(dtype=np.float64)
     inf = ((frame["EVID"] == 1) & (frame["RATE"] > 0) & (frame["AMT"] > 0)).to_numpy()
-    rate = frame["RATE"].to_numpy(dtype=np.float64)[inf]
-    start = time[inf]
-    with np.errstate(over="ignore"):  # absurd AMT/RATE give an infinite end: valid here
-        end = start + frame["AMT"].to_numpy(dtype=np.float64)[inf] / rate
-    ev_code = np.concatenate([code[inf], code[inf]])
-    ev_t = np.concatenate([start, end])
-    delta = np.concatenate([rate, -rate])
-    q_code, q_t = code[mask], time[mask]
-    if not ev_t.size or not q_t.size:
-        return np.zeros(q_t.size)
-    # one sortable integer key per (subject, time): subject * n_times + rank of the time
-    times = np.unique(np.concatenate([ev_t, q_t]))
-    width = np.int64(times.size + 1)
-    ev_key = ev_code * width + np.searchsorted(times, ev_t)
-    q_key = q_code * width + np.searchsorted(times, q_t)
-    order = np.argsort(ev_key, kind="stable")
-    ev_key, ev_code, delta = ev_key[order], ev_code[order], delta[order]
-    level = np.cumsum(delta)
-    first = np.flatnonzero(np.r_[True, ev_code[1:] != ev_code[:-1]])
-    before = np.where(first > 0, level[np.maximum(first - 1, 0)], 0.0)
-    level = level - np.repeat(before, np.diff(np.r_[first, ev_code.size]))
-    level[np.abs(level) <= 1e-9 * float(np.abs(rate).max())] = 0.0
-    # last event at or before each query time (end times excluded: level drops there)
-    idx = np.searchsorted(ev_key, q_key, side="right") - 1
-    ok = idx >= 0
-    ok[ok] = ev_code[idx[ok]] == q_code[ok]
-    return np.where(ok, level[np.maximum(idx, 0)], 0.0)
+    # absurd AMT/RATE may give an infinite end: valid for a unit check
+    with np.errstate(over="ignore", invalid="ignore"):
+        rates = rate_table(frame.loc[inf, ["ID", "TIME", "AMT", "RATE"]])
+        at = rate_at(rates, frame["ID"].array[mask], frame["TIME"].to_numpy(float)[mask],
+                     at_change="previous")
+    return at["RATE"].to_numpy()
 
 
 def unit_warnings(frame: pd.DataFrame, declared: Units) -> list[str]:

@@ -3,12 +3,13 @@
 Declarative regimens (:class:`Regimen`, :class:`WeightBasedRegimen`), the
 label presets (:data:`PRESETS`, :func:`get_preset`), contract dose records
 (:func:`dose_records`) and piecewise-constant rate tables (:func:`rate_table`,
-:func:`rate_at`). See docs/dosing.md.
+:func:`rate_at`, with an explicit convention for a time exactly at a rate
+change: :data:`AT_CHANGE`). See docs/dosing.md.
 """
 
 from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rate
 from blinapk.dosing.presets import PRESETS, get_preset
-from blinapk.dosing.rates import bolus_table, rate_at, rate_table
+from blinapk.dosing.rates import AT_CHANGE, bolus_table, rate_at, rate_table
 from blinapk.dosing.records import DOSE_COLUMNS, dose_records
 from blinapk.dosing.regimen import (
     DOSE_UNITS,
@@ -24,6 +25,7 @@ from blinapk.dosing.regimen import (
 
 __all__ = [
     "ADULT_WEIGHT_KG",
+    "AT_CHANGE",
     "DOSE_COLUMNS",
     "DOSE_UNITS",
     "LABEL_BAG_HOURS",

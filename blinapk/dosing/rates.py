@@ -5,8 +5,11 @@
 into the rate in force over time, per subject: overlapping infusions are
 summed, gaps are explicit rows at rate 0, and contiguous pieces at the same
 rate (bag changes) are merged. :func:`rate_at` looks the table up at
-arbitrary times. Everything is vectorised over subjects (sorting and
-cumulative sums, no Python loop per subject).
+arbitrary times; its ``at_change`` argument says which rate applies at the
+very instant of a change. These two are the package's only rate sweep and
+rate lookup (the NCA and the data checks use them too). Everything is
+vectorised over subjects (sorting, cumulative sums and ``searchsorted``, no
+Python loop per subject).
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ import numpy as np
 import pandas as pd
 
 from blinapk.dosing._spec import TIME_TOL
-from blinapk.errors import DataValidationError, DataWarning, Violation
+from blinapk.errors import DataValidationError, DataWarning, ModelSpecError, Violation
 
-__all__ = ["bolus_table", "rate_at", "rate_table"]
+__all__ = ["AT_CHANGE", "bolus_table", "rate_at", "rate_table"]
+
+#: Conventions of :func:`rate_at` for a time exactly at a rate change:
+#: ``"new"`` rows are ``[START, END)``, ``"previous"`` rows are ``(START, END]``.
+AT_CHANGE: tuple[str, ...] = ("new", "previous")
 
 # Event times closer than this are one boundary: a record ending at
 # TIME + AMT/RATE meets the next one despite float noise.
@@ -268,7 +275,26 @@ def rate_table(doses: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def rate_at(rates: pd.DataFrame, ids: Any, times: Any) -> pd.DataFrame:
+def _last_row_before(
+    code: np.ndarray, start: np.ndarray, q_code: np.ndarray, q_t: np.ndarray, side: str
+) -> np.ndarray:
+    """Position of the last row starting before each query time.
+
+    Rows are sorted by subject code, then START. ``side="left"`` finds the
+    last ``START < t``, ``side="right"`` the last ``START <= t``; the row
+    found may belong to another subject (the caller checks).
+
+    Times are replaced by their rank among all times, so ties are exact and
+    no float key ``subject * span + time`` can merge two distinct times.
+    """
+    grid, rank = np.unique(np.concatenate([start, q_t]), return_inverse=True)
+    width = np.int64(grid.size + 1)
+    row_key = code.astype(np.int64) * width + rank[: start.size]
+    q_key = q_code.astype(np.int64) * width + rank[start.size :]
+    return np.searchsorted(row_key, q_key, side=side) - 1
+
+
+def rate_at(rates: pd.DataFrame, ids: Any, times: Any, *, at_change: str = "new") -> pd.DataFrame:
     """Look up the rate in force and how long it has been constant.
 
     Parameters
@@ -278,8 +304,22 @@ def rate_at(rates: pd.DataFrame, ids: Any, times: Any) -> pd.DataFrame:
     ids : scalar or array_like
         Subject of each query (a scalar applies to every time).
     times : array_like
-        Query times (h). Intervals are half-open: at ``t == START`` the new
-        rate applies.
+        Query times (h).
+    at_change : {"new", "previous"}
+        Which rate applies at the very instant ``t`` of a change (``t ==
+        START`` of a row, which is also ``END`` of the row before):
+
+        * ``"new"`` (default): rows are ``[START, END)``, the new rate applies
+          from the instant it is set, as a pump delivers it. A time equal to
+          the first ``START`` is inside the first infusion; a time equal to
+          the last ``END`` is after it.
+        * ``"previous"``: rows are ``(START, END]``, the rate before the
+          change applies, as a concentration sampled at that instant
+          reflects it (concentrations are continuous in time). A time equal
+          to the first ``START`` is before the first infusion; a time equal
+          to the last ``END`` is still inside it.
+
+        Away from the instants of change both give the same answer.
 
     Returns
     -------
@@ -287,10 +327,19 @@ def rate_at(rates: pd.DataFrame, ids: Any, times: Any) -> pd.DataFrame:
         One row per query, in query order: ``ID, TIME, RATE`` (ug/h),
         ``RATE_START`` (h, when the current constant rate began: adjacent rows
         at the same rate count as one run, whatever their CYCLE or
-        DOSE_LEVEL) and ``TIME_AT_RATE = TIME - RATE_START``. After the last
-        infusion the rate is 0 since its end. Before a subject's first
-        infusion, or for a subject absent from ``rates``, ``RATE`` is 0 and
-        ``RATE_START``/``TIME_AT_RATE`` are NaN (no infusion history).
+        DOSE_LEVEL), ``TIME_AT_RATE = TIME - RATE_START`` and ``SEGMENT``
+        (0-based position in ``rates`` of the row in force, -1 when the time
+        is outside every row). After the last infusion the rate is 0 since its
+        end. Before a subject's first infusion, or for a subject absent from
+        ``rates``, ``RATE`` is 0 and ``RATE_START``/``TIME_AT_RATE`` are NaN
+        (no infusion history).
+
+    Raises
+    ------
+    ModelSpecError
+        Unknown ``at_change``.
+    DataValidationError
+        A NaN query time, or ``ids`` and ``times`` of different lengths.
 
     Examples
     --------
@@ -298,7 +347,16 @@ def rate_at(rates: pd.DataFrame, ids: Any, times: Any) -> pd.DataFrame:
     ...                     "RATE": [0.375, 28 / 24]})
     >>> rate_at(tab, 1, [-1.0, 10.0, 170.0, 700.0])[["RATE", "TIME_AT_RATE"]].to_numpy().tolist()
     [[0.0, nan], [0.375, 10.0], [1.1666666666666667, 2.0], [0.0, 28.0]]
+
+    At the step-up (168 h) and at the first start and last end:
+
+    >>> rate_at(tab, 1, [0.0, 168.0, 672.0])["RATE"].tolist()
+    [0.375, 1.1666666666666667, 0.0]
+    >>> rate_at(tab, 1, [0.0, 168.0, 672.0], at_change="previous")["RATE"].tolist()
+    [0.0, 0.375, 1.1666666666666667]
     """
+    if at_change not in AT_CHANGE:
+        raise ModelSpecError(f"at_change must be one of {AT_CHANGE}, got {at_change!r}")
     times = np.atleast_1d(np.asarray(times, dtype=float))
     if not np.all(np.isfinite(times)):
         bad = tuple(int(i) + 1 for i in np.flatnonzero(~np.isfinite(times)))
@@ -328,29 +386,27 @@ def rate_at(rates: pd.DataFrame, ids: Any, times: Any) -> pd.DataFrame:
     run_start = start[_ffill_index(run)]
 
     q_code = pd.Index(uniques).get_indexer(ids)
-    n_seg = code.size
-    all_code = np.concatenate([code, q_code])
-    all_t = np.concatenate([start, times])
-    flag = np.concatenate([np.zeros(n_seg, np.int8), np.ones(times.size, np.int8)])
-    oo = np.lexsort((flag, all_t, all_code))
-    is_seg = flag[oo] == 0
-    prev = np.maximum.accumulate(np.where(is_seg, np.arange(oo.size), -1))
-    qpos = ~is_seg
-    q = oo[qpos] - n_seg
-    s = np.where(prev[qpos] >= 0, oo[np.maximum(prev[qpos], 0)], -1)
-    s_safe = np.maximum(s, 0)
-    ok = (s >= 0) & (q_code[q] >= 0)
-    if n_seg:
-        ok &= code[s_safe] == q_code[q]
-    t = times[q]
-    inside = ok & (t < end[s_safe]) if n_seg else ok
-    after = ok & ~inside
     r = np.zeros(times.size)
     rs = np.full(times.size, np.nan)
-    if n_seg:
-        r[q] = np.where(inside, rate[s_safe], 0.0)
+    segment = np.full(times.size, -1, dtype=np.int64)
+    if code.size:
+        new = at_change == "new"
+        s = _last_row_before(code, start, q_code, times, "right" if new else "left")
+        s_safe = np.maximum(s, 0)
+        ok = (s >= 0) & (q_code >= 0) & (code[s_safe] == q_code)
+        inside = ok & ((times < end[s_safe]) if new else (times <= end[s_safe]))
+        after = ok & ~inside
+        r = np.where(inside, rate[s_safe], 0.0)
         ended_at = np.where(rate[s_safe] == 0, run_start[s_safe], end[s_safe])
-        rs[q] = np.where(inside, run_start[s_safe], np.where(after, ended_at, np.nan))
+        rs = np.where(inside, run_start[s_safe], np.where(after, ended_at, np.nan))
+        segment = np.where(inside, o[s_safe], -1)
     return pd.DataFrame(
-        {"ID": ids.array, "TIME": times, "RATE": r, "RATE_START": rs, "TIME_AT_RATE": times - rs}
+        {
+            "ID": ids.array,
+            "TIME": times,
+            "RATE": r,
+            "RATE_START": rs,
+            "TIME_AT_RATE": times - rs,
+            "SEGMENT": segment,
+        }
     )

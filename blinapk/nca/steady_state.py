@@ -17,13 +17,14 @@ Every BLIN observation row is accounted for in a ledger (used, set to zero,
 excluded <LLOQ, too early after the rate started, during rate 0, before the
 first or after the last infusion ...).
 
-Timing convention: concentrations are continuous in time, so a sample taken
-at the very instant a rate changes reflects the rate in force *before* the
-change (segment intervals are ``(START, END]``); a sample at the start of the
-first infusion is a pre-dose sample.
+Timing convention: a sample at the instant of a change counts under the
+previous rate (:func:`blinapk.dosing.rate_at` with ``at_change="previous"``,
+segments ``(START, END]``), because concentrations are continuous in time; a
+sample at the start of the first infusion is a pre-dose sample.
 
-The work is vectorised (``numpy.searchsorted`` on subject-offset times and
-``numpy.bincount`` on group codes): no Python loop over subjects.
+The work is vectorised (the rate lookup runs ``numpy.searchsorted`` on
+integer subject-and-time keys; groups are reduced with ``numpy.bincount``):
+no Python loop over subjects.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk.dosing import rate_at, rate_table
 from blinapk.errors import DataValidationError, ModelSpecError, Violation
 from blinapk.nca.blq import (
     STATUS_EXCLUDED,
@@ -268,7 +270,6 @@ def compute_css(
     True
     """
     from blinapk.data import Dataset, read_dataset
-    from blinapk.dosing import rate_table
 
     if summary not in _SUMMARIES:
         raise ModelSpecError(f"summary must be one of {_SUMMARIES}, got {summary!r}")
@@ -288,7 +289,6 @@ def compute_css(
     # work on numpy columns of the selected rows: selecting whole-frame rows is the slow part
     sel = np.flatnonzero((evid == 0) & frame["DVID"].eq(dvid).to_numpy(dtype=bool, na_value=False))
     obs = {c: frame[c].to_numpy()[sel] for c in ("ROW", "TIME", "DV", "CENS", "LLOQ", "LOD", "MDV")}
-    obs["CODE"] = pd.factorize(frame["ID"])[0][sel]  # first-appearance order == ds.subjects
     obs["ID"] = frame["ID"].array.take(sel)
     dose_cols = [c for c in ("ID", "TIME", "EVID", "AMT", "RATE", "CYCLE", "DOSE_LEVEL")
                  if c in frame.columns]
@@ -310,30 +310,17 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
     r_label = rt["DOSE_LEVEL"].array if "DOSE_LEVEL" in rt.columns else None
 
     # ---- locate every observation in the rate table -------------------------
-    o_code = obs["CODE"].astype(np.int64)
-    o_time = obs["TIME"].astype(float)
-    if len(rt) == 0:  # no dose record at all: every sample is "before first infusion"
-        r_code, r_start, r_end, r_rate = (np.zeros(1, np.int64) - 1, np.zeros(1), np.zeros(1),
-                                          np.zeros(1))
-    else:
-        r_code = rt_code
-    finite_t = np.concatenate([o_time, r_start, r_end])
-    span = (np.nanmax(np.abs(finite_t)) if finite_t.size else 0.0) * 2.0 + 1.0
-    # Subject-offset keys put all subjects on one sorted axis; equal times give
-    # equal keys, and side="left" makes segments (START, END].
-    idx = np.searchsorted(r_code * span + r_start, o_code * span + o_time, side="left") - 1
-    safe = np.clip(idx, 0, None)
-    found = (idx >= 0) & (r_code[safe] == o_code)
-    after = found & (o_time > r_end[safe])
-    in_seg = found & ~after
-    rate = np.where(in_seg, r_rate[safe], np.nan)
+    # A sample at the instant of a change counts under the previous rate.
+    at = rate_at(rt, obs["ID"], obs["TIME"], at_change="previous")
+    seg = at["SEGMENT"].to_numpy()
+    in_seg = seg >= 0
+    found = in_seg | at["RATE_START"].notna().to_numpy()  # NaN: no infusion history yet
+    after = found & ~in_seg
+    rate = np.where(in_seg, at["RATE"].to_numpy(), np.nan)
     # time at a constant rate counts from the start of the run of contiguous
     # rows at the same rate (e.g. a new cycle label without a pause)
-    run = np.ones(r_rate.size, dtype=bool)
-    run[1:] = (r_code[1:] != r_code[:-1]) | (r_rate[1:] != r_rate[:-1])
-    run[1:] |= r_start[1:] != r_end[:-1]
-    run_start = r_start[np.maximum.accumulate(np.where(run, np.arange(run.size), 0))]
-    since = o_time - run_start[safe]
+    since = at["TIME_AT_RATE"].to_numpy()
+    o_time = obs["TIME"].astype(float)
 
     n_obs = o_time.size
     reason_labels = ["", _R_MDV, _R_BEFORE, _R_AFTER, _R_RATE0, _R_EARLY.format(h=min_time)]
@@ -375,7 +362,7 @@ def _compute(obs, rt, subjects, ds, min_time, summary, policy, per, dose_unit, d
     np.minimum.at(g_start, gr, r_start[pos_rows])
     np.maximum.at(g_end, gr, r_end[pos_rows])
 
-    obs_group = np.where(in_seg, grp_of_row[safe] if len(rt) else -1, -1)
+    obs_group = np.where(in_seg, grp_of_row[np.maximum(seg, 0)] if len(rt) else -1, -1)
 
     # ---- BLQ rule on the in-window rows -------------------------------------
     w = np.flatnonzero(window)

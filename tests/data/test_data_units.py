@@ -117,16 +117,17 @@ def test_no_warning_on_plausible_data(frame):
 
 
 def test_infusion_rate_at_by_hand():
-    # subject 1: 2 ug/h over [0, 10), +1 ug/h over [5, 7); subject 2: bolus only
+    # subject 1: 2 ug/h over (0, 10], +1 ug/h over (5, 7]; subject 2: bolus only.
+    # A sample at the instant a rate changes counts under the rate before it.
     f = pd.DataFrame({
-        "ID": [1, 1, 1, 1, 1, 1, 2, 2],
-        "TIME": [0, 5, 6, 7, 10, 12, 0, 1.0],
-        "EVID": [1, 1, 0, 0, 0, 0, 1, 0],
-        "AMT": [20, 2, 0, 0, 0, 0, 5, 0.0],
-        "RATE": [2, 1, 0, 0, 0, 0, 0, 0.0],
+        "ID": [1, 1, 1, 1, 1, 1, 1, 1, 2, 2],
+        "TIME": [0, 0, 5, 5, 6, 7, 10, 12, 0, 1.0],
+        "EVID": [0, 1, 1, 0, 0, 0, 0, 0, 1, 0],
+        "AMT": [0, 20, 2, 0, 0, 0, 0, 0, 5, 0.0],
+        "RATE": [0, 2, 1, 0, 0, 0, 0, 0, 0, 0.0],
     })  # fmt: skip
     obs = (f["EVID"] == 0).to_numpy()
-    np.testing.assert_array_equal(infusion_rate_at(f, obs), [3.0, 2.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(infusion_rate_at(f, obs), [0.0, 2.0, 3.0, 3.0, 2.0, 0.0, 0.0])
 
 
 def test_write_in_declared_units(tmp_path: Path, frame):
@@ -153,6 +154,6 @@ def test_infusion_rate_at_matches_brute_force(events):
                             "EVID": 0, "AMT": 0.0, "RATE": 0.0})
     f = pd.concat([doses, queries], ignore_index=True)
     got = infusion_rate_at(f, (f["EVID"] == 0).to_numpy())
-    want = [sum(r for i, s, a, r, _ in events if i == sid and r > 0 and s <= t < s + a / r)
+    want = [sum(r for i, s, a, r, _ in events if i == sid and r > 0 and s < t <= s + a / r)
             for sid, t in zip(queries["ID"], queries["TIME"], strict=True)]
     np.testing.assert_allclose(got, want, atol=1e-9)
