@@ -11,19 +11,7 @@ import numpy as np
 from blinapk.errors import ModelSpecError
 from blinapk.pk._backend import as_array
 
-__all__ = ["MODEL_PARAMS", "check_obs", "check_params"]
-
-MODEL_PARAMS = {"1cmt": ("CL", "V"), "2cmt": ("CL", "V", "Q", "V2")}
-
-
-def check_model(model: str) -> tuple[str, ...]:
-    """Return the parameter names of ``model`` or raise ModelSpecError."""
-    try:
-        return MODEL_PARAMS[model]
-    except KeyError:
-        raise ModelSpecError(
-            f"unknown pk model {model!r}; expected one of {sorted(MODEL_PARAMS)}"
-        ) from None
+__all__ = ["check_obs", "check_params"]
 
 
 def check_obs(times: Any, subject_index: Any, n_subjects: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,9 +38,10 @@ import numpy as np
 
 from blinapk.errors import ModelSpecError
 from blinapk.pk._backend import as_array, is_numpy
-from blinapk.pk._checks import check_model, check_obs, check_params
+from blinapk.pk._checks import check_obs, check_params
 from blinapk.pk.constants import macro_constants
 from blinapk.pk.doses import DoseMatrix
+from blinapk.pk.parameters import structure_params
 from blinapk.pk.segments import SegmentPlan, conc_segments, plan_segments
 
 __all__ = ["modes", "predict_conc", "predict_conc_plan"]
@@ -73,7 +74,7 @@ def modes(params: Mapping[str, Any], model: str = "1cmt", xp: ModuleType = np) -
     >>> [(float(lam), float(g)) for lam, g in modes({"CL": 2.0, "V": 4.0})]
     [(0.5, 250.0)]
     """
-    check_model(model)
+    structure_params(model)
     cl, v = params["CL"], params["V"]
     if model == "1cmt":
         return [(cl / v, 1000.0 / v)]
@@ -147,7 +148,7 @@ def predict_conc_plan(
     array, shape (n_obs,)
         Concentrations in pg/mL.
     """
-    names = check_model(model)
+    names = structure_params(model)
     p = check_params(params, names, plan.n_subjects, xp)
     return conc_segments(plan, modes(p, model, xp), xp)
 
@@ -220,7 +221,7 @@ def predict_conc(
     >>> np.round(c, 1).tolist()  # rising, ~ Css = 1000 * (28/24) / 2.22 = 525.5, gone
     [163.0, 525.5, 0.0]
     """
-    names = check_model(model)
+    names = structure_params(model)
     if method not in _METHODS:
         raise ModelSpecError(f"unknown method {method!r}; expected one of {_METHODS}")
     times, subj = check_obs(times, subject_index, doses.n_subjects)

@@ -9,8 +9,9 @@ Model, for subject :math:`i`, observation :math:`j` and structural parameter
     \qquad \eta_{P,i} \sim N(0, \omega_P^2)
 
 with covariate terms :math:`f_c` (power :math:`\beta \log(x/ref)`,
-exponential :math:`\beta (x - ref)`, linear :math:`\log(1 + \beta (x - ref))`,
-categorical :math:`\beta_{level}`), :math:`\eta` absent for parameters without
+exponential :math:`\beta (x - ref)`, linear :math:`\log(1 + \beta (x - ref))`
+floored, categorical :math:`\beta_{level}`; see :mod:`blinapk.pk.covariates`),
+:math:`\eta` absent for parameters without
 BSV, a fixed coefficient (``CovariateSpec(fixed=...)``) entering as a constant, and
 (``correlation=True``) :math:`\eta_i \sim MvN(0, \Omega)` with an LKJ
 prior on the correlation. Predictions come from :func:`blinapk.pk.predict_conc`
@@ -51,6 +52,7 @@ from blinapk.cards import ModelCard, load_card
 from blinapk.data import Dataset
 from blinapk.errors import ModelSpecError
 from blinapk.pk import predict_conc
+from blinapk.pk.covariates import design, log_effect
 from blinapk.poppk.design import (
     PopPKData,
     covariate_spread,
@@ -64,9 +66,6 @@ from blinapk.poppk.priors import PriorConfig, resolve_priors
 from blinapk.poppk.spec import CovariateSpec, PopPKSpec
 
 __all__ = ["BuildInfo", "build_model", "model_info", "sample_prior_predictive"]
-
-#: Floor of ``1 + beta (x - ref)`` in the linear covariate form (keeps log finite).
-LINEAR_FLOOR = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,24 +121,10 @@ def _resolve_card(card: str | ModelCard | None) -> ModelCard | None:
     return load_card(card)
 
 
-def _effect_values(c: CovariateSpec, x: np.ndarray, levels: tuple) -> np.ndarray:
-    """Numeric design of an effect: log(x/ref), x-ref, or a one-hot matrix."""
-    if c.form == "categorical":
-        lv = np.asarray(x, dtype=object).astype(str)
-        return np.stack([(lv == level).astype(float) for level in levels], axis=1)
-    xs = np.asarray(x, dtype=float)
-    if c.form == "power":
-        return np.log(xs / float(c.reference))  # type: ignore[arg-type]
-    return xs - float(c.reference)  # type: ignore[arg-type]
-
-
-def _effect(c: CovariateSpec, beta: Any, design: np.ndarray, xp: Any) -> Any:
-    """Log-scale contribution of one covariate effect."""
-    if c.form == "categorical":
-        return xp.dot(design, beta)
-    if c.form == "linear":
-        return xp.log(xp.maximum(1.0 + beta * design, LINEAR_FLOOR))
-    return beta * design
+def _effect(c: CovariateSpec, beta: Any, x: np.ndarray, levels: tuple, xp: Any) -> Any:
+    """Log-scale contribution of one covariate effect at covariate values ``x``."""
+    d = design(c.form, x, c.reference, levels)  # type: ignore[arg-type]
+    return log_effect(c.form, beta, d, xp)
 
 
 def _levels(data: PopPKData, spec: PopPKSpec) -> dict[str, tuple]:
@@ -225,8 +210,7 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
         b = info_init.beta[c.name]
         if not c.is_fixed:
             iv[f"beta_{c.name}"] = b
-        mu[c.param] = mu[c.param] + _effect(c, b, _effect_values(
-            c, data.cov_subject[c.covariate], ()), np)
+        mu[c.param] = mu[c.param] + _effect(c, b, data.cov_subject[c.covariate], (), np)
     if uses_sigma_prop(spec.residual):
         iv["sigma_prop"] = info_init.sigma_prop
     if uses_sigma_add(spec.residual):
@@ -315,10 +299,10 @@ def _assemble(data: PopPKData, spec: PopPKSpec, priors: PriorConfig,
             else:
                 beta = priors[f"beta_{c.name}"].create(f"beta_{c.name}", dims=dims)
             lv = levels.get(c.name, ())
-            base = _effect(c, beta, _effect_values(c, data.cov_subject[c.covariate], lv), pt)
+            base = _effect(c, beta, data.cov_subject[c.covariate], lv, pt)
             mu[c.param] = mu[c.param] + base
             if c.covariate in data.time_varying:
-                now = _effect(c, beta, _effect_values(c, data.cov_obs[c.covariate], lv), pt)
+                now = _effect(c, beta, data.cov_obs[c.covariate], lv, pt)
                 shift = now - base[data.subject_index]
                 tv_shift[c.param] = tv_shift.get(c.param, 0.0) + shift
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from blinapk.pk import cl_from_css
+from blinapk.pk.covariates import design, log_effect
 from blinapk.poppk.design import PopPKData
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.spec import PopPKSpec
@@ -109,14 +110,8 @@ def _covariate_terms(data: PopPKData, spec: PopPKSpec, beta: Mapping[str, float]
         b = float(beta.get(c.name, 0.0))
         if c.form == "categorical" or b == 0.0:
             continue
-        x = np.asarray(data.cov_subject[c.covariate], dtype=float)
-        ref = float(c.reference)  # type: ignore[arg-type]
-        if c.form == "power":
-            out[c.param] = out[c.param] + b * np.log(x / ref)
-        elif c.form == "exponential":
-            out[c.param] = out[c.param] + b * (x - ref)
-        else:
-            out[c.param] = out[c.param] + np.log(np.maximum(1.0 + b * (x - ref), 1e-6))
+        d = design(c.form, data.cov_subject[c.covariate], c.reference)  # type: ignore[arg-type]
+        out[c.param] = out[c.param] + log_effect(c.form, b, d)
     return out
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from blinapk.errors import ModelSpecError
+from blinapk.pk.covariates import FORMS
+from blinapk.pk.parameters import STRUCTURE_ALIASES, STRUCTURES
 
 __all__ = [
     "BLQ_METHODS",
@@ -42,19 +44,6 @@ __all__ = [
     "parse_structure",
 ]
 
-#: Structural parameters of each structure (V is the central volume).
-STRUCTURES: Mapping[str, tuple[str, ...]] = {
-    "1cmt": ("CL", "V"),
-    "2cmt": ("CL", "V", "Q", "V2"),
-}
-_STRUCTURE_ALIASES = {
-    "1cmt": "1cmt", "one-cmt": "1cmt", "one_cmt": "1cmt", "onecmt": "1cmt", "1-cmt": "1cmt",
-    "1": "1cmt", "one": "1cmt",
-    "2cmt": "2cmt", "two-cmt": "2cmt", "two_cmt": "2cmt", "twocmt": "2cmt", "2-cmt": "2cmt",
-    "2": "2cmt", "two": "2cmt",
-}
-#: Covariate effect forms (same meaning as in :mod:`blinapk.cards`).
-FORMS: tuple[str, ...] = ("power", "exponential", "linear", "categorical")
 #: Residual error models: ``proportional`` is log-normal (normal on log DV),
 #: ``proportional_linear`` is NONMEM's ``Y = F + F*EPS`` (normal on DV with SD
 #: ``sigma_prop * F``).
@@ -105,12 +94,12 @@ def parse_structure(name: str) -> str:
     '1cmt'
     """
     key = str(name).strip().lower()
-    if key not in _STRUCTURE_ALIASES:
+    if key not in STRUCTURE_ALIASES:
         raise ModelSpecError(
             f"structure: unknown structure {name!r}; use one of {sorted(STRUCTURES)} "
             "(or one-cmt / two-cmt)"
         )
-    return _STRUCTURE_ALIASES[key]
+    return STRUCTURE_ALIASES[key]
 
 
 def _as_reference(value: Any, form: str, where: str) -> float | str | None:

@@ -5,7 +5,8 @@ V L, Q L/h, V2 L), derived half-life (1-cmt :math:`\ln 2\, V/CL`; 2-cmt the
 terminal :math:`\ln 2/\beta`), between-subject variability as :math:`\omega`
 and as CV % :math:`= 100\sqrt{e^{\omega^2}-1}`, random-effect correlations,
 covariate effects (the coefficient and the parameter ratio at chosen
-covariate values vs the reference, e.g. CL at BSA 0.37 and 2.5 m2 vs 1.88),
+covariate values vs the reference, e.g. CL at BSA 0.37 and 2.5 m2 vs 1.88,
+by :func:`blinapk.pk.covariates.factor`),
 residual error. Each row: mean, SD, median, central credible interval
 (default 90 %), bulk and tail ESS and R-hat (computed on the derived
 quantity's own draws).
@@ -30,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from blinapk.pk import half_lives_2cmt
+from blinapk.pk import PARAMETER_LABELS, PARAMETER_UNITS, half_lives_2cmt
+from blinapk.pk.covariates import factor
 
 __all__ = [
     "DEFAULT_EFFECT_AT",
@@ -42,9 +44,6 @@ __all__ = [
     "to_markdown",
 ]
 
-UNITS = {"CL": "L/h", "V": "L", "Q": "L/h", "V2": "L"}
-LABELS = {"CL": "clearance", "V": "central volume", "Q": "inter-compartmental clearance",
-          "V2": "peripheral volume"}
 #: Covariate values at which effect ratios are reported by default (vs the
 #: reference): BSA 0.37 and 2.5 m2 (Zhu 2020 quote the ratio at 0.37 m2),
 #: WT 20 and 100 kg. Other covariates: the 5th and 95th percentiles of the data.
@@ -113,7 +112,8 @@ def summarize_population(fit: Any, ci: float = 0.9,
     rows = []
     typ = {p: _draws(post["typical"].sel(param=p)) for p in spec.params}
     for p in spec.params:
-        rows.append(_row(f"TV_{p}", f"typical {LABELS[p]}", UNITS[p], typ[p], ci))
+        rows.append(_row(f"TV_{p}", f"typical {PARAMETER_LABELS[p]}", PARAMETER_UNITS[p],
+                         typ[p], ci))
     if spec.structure == "1cmt":
         rows.append(_row("THALF", "half-life ln2*V/CL", "h",
                          math.log(2.0) * typ["V"] / typ["CL"], ci))
@@ -157,12 +157,7 @@ def summarize_population(fit: Any, ci: float = 0.9,
             values = (ranges[c.covariate][1], ranges[c.covariate][2])
         ref = float(c.reference)  # type: ignore[arg-type]
         for x in values or ():
-            if c.form == "power":
-                ratio = (x / ref) ** b
-            elif c.form == "exponential":
-                ratio = np.exp(b * (x - ref))
-            else:
-                ratio = 1.0 + b * (x - ref)
+            ratio = factor(c.form, b, x, ref)
             rows.append(_row(f"RATIO_{c.name}@{x:g}", f"{c.param} ratio at {c.covariate} {x:g} vs "
                              f"{ref:g}", "", ratio, ci))
     if "sigma_prop" in post:

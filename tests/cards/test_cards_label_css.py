@@ -1,8 +1,8 @@
 """External evidence: the Zhu 2020 card with its documented BSV reproduces the label's mean Css.
 
 BLINCYTO US label, section 12.3: in R/R ALL the mean (SD) steady-state concentration
-was 228 (356) pg/mL at 9 ug/day and 616 (537) pg/mL at 28 ug/day (read in the label
-text). Means of skewed quantities are compared like with like:
+was 228 (356) pg/mL at 9 ug/day and 616 (537) pg/mL at 28 ug/day (read in the
+label). Means of skewed quantities are compared like with like:
 arithmetic means of simulated individual Css = 1000 * R0 / CL_i.
 """
 

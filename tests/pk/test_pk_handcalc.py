@@ -102,7 +102,7 @@ def test_two_cmt_with_negligible_periphery_equals_one_cmt():
 
 def test_half_lives_and_css_helpers_with_published_values():
     # Zhu et al., Clin Pharmacokinet 2020 (doi:10.1007/s40262-019-00823-8):
-    # CL 2.22 L/h, V 5.98 L -> t1/2 = ln2 * 5.98 / 2.22 = 1.87 h (derived from those two)
+    # CL 2.22 L/h, V 5.98 L -> t1/2 = ln2 * 5.98 / 2.22 = 1.87 h (derived from the two)
     assert half_life(2.22, 5.98) == pytest.approx(1.867, abs=1e-3)
     assert css_from_rate(28 / 24, 2.22) == pytest.approx(525.53, abs=0.01)
     assert cl_from_css(28 / 24, css_from_rate(28 / 24, 2.22)) == pytest.approx(2.22, rel=1e-14)
