@@ -53,3 +53,25 @@ def test_console_script_entry_point_runs():
                          text=True, check=True).stdout
     assert "usage: blinapk" in out
     assert build_parser().prog == "blinapk"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_commands_do_not_import_each_other(name):
+    """A command calls library functions; shared work lives in the library, not in a command."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    source = Path(importlib.import_module(f"blinapk.commands.{name}").__file__)
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for a in node.names}
+    assert not {m for m in imported if m and m.startswith("blinapk.commands.")}
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_names_no_file_outside_the_project(name, capsys):
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    assert ".md" not in capsys.readouterr().out

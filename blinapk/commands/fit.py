@@ -1,33 +1,26 @@
 """``blinapk fit DATA.csv``: Bayesian population-PK fit with summaries and diagnostics.
 
-Writes into ``--out DIR``: ``summary.csv`` and ``summary.md`` (population
-parameters, shrinkage, convergence gates, parameterisation, row counts),
-``individual.csv`` (per-subject parameters), ``css.csv`` (per-subject Css at
-each dose level given), ``fit.nc`` (the stamped InferenceData; reload with
+Writes into ``--out DIR`` what :func:`blinapk.report.write_fit` writes:
+``summary.csv`` and ``summary.md`` (population parameters, shrinkage,
+convergence gates, parameterisation, row counts), ``individual.csv``
+(per-subject parameters), ``css.csv`` (per-subject Css at each dose level
+given), ``shrinkage.csv``, ``fit.nc`` (the stamped InferenceData; reload with
 :func:`blinapk.poppk.load_fit`), ``ledger.csv`` and diagnostic figures
 (``trace.png``, ``rank.png``, ``pair.png``).
-
-:func:`run_demo_fit` is what ``blinapk demo`` calls.
 """
 
 from __future__ import annotations
 
 import argparse
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
+
+from blinapk.commands import DATA_HELP
 
 NAME = "fit"
 HELP = ("Fit a Bayesian population-PK model (PyMC; nutpie NUTS by default, or MAP/Laplace) "
         "and write summaries, individual estimates, the netCDF posterior, the row ledger and "
         "diagnostic plots.")
-
-#: Demo settings: 500 warm-up + 1000 draws x 2 chains. On the ~100-subject
-#: example: ~45 s of sampling on a loaded 2-core box (nutpie, JAX backend),
-#: population R-hat <= 1.01, bulk ESS > 900, no divergences.
-DEMO_SETTINGS = {"draws": 1000, "tune": 500, "chains": 2, "seed": 20240601}
-DEMO_COVARIATES = ("CL~BSA:power",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The subcommand parser.
     """
-    parser.add_argument("data", metavar="DATA.csv", help="dataset (shared/DATA_FORMAT.md)")
+    parser.add_argument("data", metavar="DATA.csv", help=DATA_HELP)
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--model", default="one-cmt",
                         help="structure: one-cmt (default) or two-cmt")
@@ -88,147 +81,6 @@ def _parameterisation(text: str) -> Any:
     return dict(item.split("=", 1) for item in text.split(",") if item.strip())
 
 
-def _population_vars(fit: Any) -> list[str]:
-    post = fit.idata.posterior
-    names = ["typical"] + [f"omega_{p}" for p in fit.spec.bsv]
-    names += [f"beta_{c.name}" for c in fit.spec.covariates if not c.is_fixed]
-    names += [n for n in ("sigma_prop", "sigma_add") if n in post]
-    return [n for n in names if n in post]
-
-
-def write_figures(fit: Any, out_dir: str | Path) -> dict[str, Path]:
-    """Trace, rank and pair plots of the population parameters (ArviZ).
-
-    Parameters
-    ----------
-    fit : PopPKFit
-        The fit (figures need more than one draw; MAP fits get none).
-    out_dir : str or Path
-        Directory to write into.
-
-    Returns
-    -------
-    dict
-        Figure name -> path.
-    """
-    import arviz as az
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir = Path(out_dir)
-    post = fit.idata.posterior
-    if post.sizes["draw"] < 2:
-        return {}
-    names = _population_vars(fit)
-    written = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        plots = [("pair", lambda: az.plot_pair(fit.idata, var_names=names, kind="scatter",
-                                               marginals=True, textsize=8))]
-        if fit.method == "nuts":
-            plots = [("trace", lambda: az.plot_trace(fit.idata, var_names=names, compact=True)),
-                     ("rank", lambda: az.plot_rank(fit.idata, var_names=names)), *plots]
-        for name, make in plots:
-            axes = make()
-            fig = (axes.ravel()[0] if hasattr(axes, "ravel") else axes).get_figure()
-            path = out_dir / f"{name}.png"
-            fig.savefig(path, dpi=80)
-            plt.close(fig)
-            written[name] = path
-    return written
-
-
-def _summary_markdown(fit: Any, ci: float, tables: dict[str, Any]) -> str:
-    from blinapk.poppk.summary import to_markdown
-
-    lines = [f"# Population-PK fit ({fit.spec.structure}, {fit.method}, {fit.sampler})", ""]
-    lines += [f"Spec: `{fit.spec.to_json()}`", "",
-              f"Priors: {fit.priors.source}; card: {fit.card_name or 'none'}; seed {fit.seed}", "",
-              "Parameterisation: " + ", ".join(f"{p} {c}" for p, c in
-                                               fit.parameterisation.items()), "",
-              f"## Population parameters ({100 * ci:g} % credible intervals)", "",
-              to_markdown(tables["summary"]), "## Eta shrinkage", "",
-              to_markdown(tables["shrinkage"])]
-    if fit.convergence is not None:
-        lines += ["## Convergence gates", "", to_markdown(fit.convergence.to_frame())]
-    if fit.ledger is not None:
-        lines += ["## Rows", "", to_markdown(fit.ledger.counts(by="reason"))]
-    if fit.timings:
-        lines += ["## Timings (s)", "", ", ".join(f"{k} {v:.1f}" for k, v in fit.timings.items()),
-                  ""]
-    return "\n".join(lines)
-
-
-def write_outputs(fit: Any, out_dir: str | Path, *, ci: float = 0.9, figures: bool = True
-                  ) -> dict[str, Path]:
-    """Write every output file of a fit (see module docstring).
-
-    Parameters
-    ----------
-    fit : PopPKFit
-        The fit.
-    out_dir : str or Path
-        Output directory (created).
-    ci : float, default 0.9
-        Credible-interval mass of the tables.
-    figures : bool, default True
-        Write the diagnostic figures.
-
-    Returns
-    -------
-    dict
-        Output name -> path.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {"summary": fit.summary(ci=ci), "shrinkage": fit.shrinkage(),
-              "individual": fit.individual(ci=ci), "css": fit.css(ci=ci)}
-    paths: dict[str, Path] = {}
-    for name in ("summary", "individual", "css", "shrinkage"):
-        paths[name] = out / f"{name}.csv"
-        tables[name].to_csv(paths[name], index=False, lineterminator="\n")
-    paths["summary_md"] = out / "summary.md"
-    paths["summary_md"].write_text(_summary_markdown(fit, ci, tables), encoding="utf-8")
-    if fit.ledger is not None:
-        paths["ledger"] = out / "ledger.csv"
-        fit.ledger.to_frame().to_csv(paths["ledger"], index=False, lineterminator="\n")
-    paths["netcdf"] = fit.save(out / "fit.nc")
-    if figures:
-        paths.update(write_figures(fit, out))
-    return paths
-
-
-def run_demo_fit(dataset: Any, out_dir: str | Path, *, progressbar: bool = False
-                 ) -> dict[str, Path]:
-    """Fit the demo model (1-cmt, BSA on CL, M3, default sampler) and write its outputs.
-
-    Settings are :data:`DEMO_SETTINGS` (500 warm-up + 1000 draws, 2 chains,
-    fixed seed), sized for the ~100-subject example.
-
-    Parameters
-    ----------
-    dataset : Dataset
-        The dataset (e.g. :func:`blinapk.datasets.load_example`).
-    out_dir : str or Path
-        Output directory.
-    progressbar : bool, default False
-        Show the sampler's progress bar.
-
-    Returns
-    -------
-    dict
-        Output name -> path (``summary``, ``summary_md``, ``individual``,
-        ``css``, ``shrinkage``, ``ledger``, ``netcdf``, ``trace``, ``rank``, ``pair``).
-    """
-    from blinapk.poppk import PopPKSpec, fit
-
-    spec = PopPKSpec(covariates=DEMO_COVARIATES)
-    result = fit(dataset, spec, progressbar=progressbar, **DEMO_SETTINGS)
-    return write_outputs(result, out_dir)
-
-
 def spec_from_args(args: argparse.Namespace) -> Any:
     """Return the :class:`~blinapk.poppk.PopPKSpec` described by parsed ``fit`` arguments.
 
@@ -271,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from blinapk.data import read_dataset
     from blinapk.poppk import fit
+    from blinapk.report import fit_text, write_fit
 
     spec = spec_from_args(args)
     dataset = read_dataset(args.data)
@@ -278,18 +131,9 @@ def run(args: argparse.Namespace) -> int:
     result = fit(dataset, spec, card=args.card, sampler=args.sampler, draws=args.draws,
                  tune=args.tune, chains=args.chains, seed=args.seed,
                  progressbar=not args.quiet, method=method, target_accept=args.target_accept)
-    paths = write_outputs(result, args.out, ci=args.ci, figures=not args.no_figures)
-    table = result.summary(ci=args.ci)
-    print(f"fitted {len(result.idata.posterior['subject'])} subjects, "
-          f"{result.idata.observed_data['conc'].size} observations "
-          f"({result.method}, {result.sampler}, {result.timings.get('total_s', 0):.0f} s)")
-    for row in table.itertuples(index=False):
-        print(f"  {row.PARAMETER:<24} {row.MEDIAN:>10.4g} [{row.LOWER:.4g}, {row.UPPER:.4g}] "
-              f"{row.UNIT}")
-    if result.convergence is not None and not result.convergence.passed:
-        print("convergence gates failed:\n" + result.convergence.message())
-    for name, path in paths.items():
-        print(f"  {name}: {path}")
+    summary = result.summary(ci=args.ci)
+    paths = write_fit(result, args.out, summary=summary, ci=args.ci, figures=not args.no_figures)
+    print(fit_text(result, summary, paths))
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from blinapk.commands import DATA_HELP
+
 NAME = "validate"
 HELP = "Validate a dataset (CSV) against the blinapk data contract and summarise it."
 
@@ -17,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The subcommand parser.
     """
-    parser.add_argument("data", help="dataset CSV file (shared/DATA_FORMAT.md)")
+    parser.add_argument("data", help=DATA_HELP)
     for key, example in (("amt", "mg"), ("rate", "mg/day"), ("dv", "ng/mL"), ("time", "day")):
         parser.add_argument(
             f"--units-{key}",

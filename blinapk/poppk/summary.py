@@ -17,7 +17,7 @@ infusion rate the subject actually received (:func:`summarize_css`), and eta
 shrinkage :math:`1 - SD_i(E[\eta_i \mid y]) / \omega` (:func:`eta_shrinkage`;
 Savic & Karlsson, AAPS J 2009).
 
-All tables are DataFrames; :func:`to_markdown` and :func:`to_html` render them.
+All tables are DataFrames (:mod:`blinapk.report` renders and writes them).
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ __all__ = [
     "summarize_css",
     "summarize_individuals",
     "summarize_population",
-    "to_html",
-    "to_markdown",
 ]
 
 #: Covariate values at which effect ratios are reported by default (vs the
@@ -279,38 +277,3 @@ def eta_shrinkage(fit: Any) -> pd.DataFrame:
         rows.append({"PARAMETER": p, "OMEGA": omega, "SD_ETA": sd,
                      "SHRINKAGE": 1.0 - sd / omega if omega > 0 else np.nan})
     return pd.DataFrame(rows, columns=["PARAMETER", "OMEGA", "SD_ETA", "SHRINKAGE"])
-
-
-def _fmt(v: Any, digits: int) -> str:
-    if isinstance(v, float | np.floating):
-        if not np.isfinite(v):
-            return "NA"
-        return f"{v:.{digits}g}"
-    return str(v)
-
-
-def to_markdown(table: pd.DataFrame, digits: int = 4) -> str:
-    """Render a summary table as a GitHub-flavoured markdown table.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Any summary table.
-    digits : int, default 4
-        Significant digits of floats.
-
-    Returns
-    -------
-    str
-        The markdown text (ends with a newline).
-    """
-    cols = [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v, digits) for v in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def to_html(table: pd.DataFrame, digits: int = 4) -> str:
-    """Render a summary table as an HTML table (floats to ``digits`` significant digits)."""
-    return table.to_html(index=False, na_rep="NA", float_format=lambda v: f"{v:.{digits}g}")

@@ -10,7 +10,7 @@ from blinapk._version import __version__
 from blinapk.data import read_dataset
 from blinapk.errors import BlinapkError, ModelSpecError
 from blinapk.poppk import PopPKSpec, fit, load_fit
-from blinapk.poppk.summary import to_markdown
+from blinapk.report import to_markdown
 
 
 @pytest.fixture(scope="module")

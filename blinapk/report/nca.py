@@ -1,0 +1,166 @@
+"""NCA results to files: the tables, the CDISC PP-like export, figures and a short text report.
+
+:func:`write_nca` writes what ``blinapk nca`` and ``blinapk demo`` leave in
+their output directory (:data:`NCA_OUTPUTS`); :func:`nca_text` is the short
+report they print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from blinapk.report.tables import write_csv
+
+__all__ = ["NCA_OUTPUTS", "nca_text", "write_nca", "write_nca_figures"]
+
+#: Files written by :func:`write_nca`, in order (the cytokine files only with
+#: cytokine peaks, the figures only with ``figures=True``).
+NCA_OUTPUTS = ("css.csv", "summary.csv", "ledger.csv", "cytokine_peaks.csv",
+               "cytokine_summary.csv", "cytokine_ledger.csv", "pp.csv", "css_by_dose.png",
+               "profiles.png", "cytokines.png", "cytokine_peaks.png")
+
+
+def write_nca(css: Any, summary: Any, out_dir: str | Path, *, peaks: Any = None,
+              dataset: Any = None, studyid: str = "", figures: bool = True) -> list[Path]:
+    """Write the tables (CSV) and figures (PNG) of a steady-state NCA.
+
+    ``css.csv`` (Css and CL per segment), ``summary.csv`` (the wide
+    ``summary``), ``ledger.csv`` (fate of every BLIN sample), with ``peaks``
+    ``cytokine_peaks.csv``, ``cytokine_summary.csv`` (by cytokine and event
+    kind) and ``cytokine_ledger.csv``, then ``pp.csv`` (Css/CL and cytokine
+    parameters in the CDISC PP layout) and the figures of
+    :func:`write_nca_figures`.
+
+    Parameters
+    ----------
+    css : CssResult
+        :func:`blinapk.nca.compute_css` result.
+    summary : Summary
+        Its summary (``css.summary(by=...)``), written as computed.
+    out_dir : str or Path
+        Output directory (created).
+    peaks : CytokinePeaks, optional
+        :func:`blinapk.nca.compute_cytokine_peaks` result; None when the data
+        have no cytokines.
+    dataset : Dataset, optional
+        The data analysed; needed for the figures.
+    studyid : str
+        ``STUDYID`` of the PP export.
+    figures : bool, default True
+        Write the figures.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of :data:`NCA_OUTPUTS`.
+
+    Raises
+    ------
+    ValueError
+        ``figures=True`` without ``dataset``.
+    """
+    from blinapk.nca import to_pp
+
+    if figures and dataset is None:
+        raise ValueError("write_nca: the figures need the dataset (or pass figures=False)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = [write_csv(css.to_frame(), out / "css.csv"),
+             write_csv(summary.wide(), out / "summary.csv"),
+             write_csv(css.ledger.to_frame(), out / "ledger.csv")]
+    pp_parts = [to_pp(css, studyid=studyid)]
+    if peaks is not None:
+        files += [write_csv(peaks.to_frame(), out / "cytokine_peaks.csv"),
+                  write_csv(peaks.summary().wide(), out / "cytokine_summary.csv"),
+                  write_csv(peaks.ledger.to_frame(), out / "cytokine_ledger.csv")]
+        pp_parts.append(to_pp(peaks, studyid=studyid))
+    files.append(write_csv(pd.concat(pp_parts, ignore_index=True), out / "pp.csv"))
+    if figures:
+        files += write_nca_figures(dataset, css, out, peaks=peaks)
+    return files
+
+
+def write_nca_figures(dataset: Any, css: Any, out_dir: str | Path, *, peaks: Any = None
+                      ) -> list[Path]:
+    """Write the NCA figures (PNG, 110 dpi).
+
+    ``css_by_dose.png`` (Css per dose level), ``profiles.png`` (individual
+    concentration-time profiles) and, with cytokine peaks,
+    ``cytokines.png`` (profiles) and ``cytokine_peaks.png`` (peaks).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data analysed.
+    css : CssResult
+        :func:`blinapk.nca.compute_css` result.
+    out_dir : str or Path
+        Existing output directory.
+    peaks : CytokinePeaks, optional
+        Cytokine peaks (no cytokine figures when None or empty).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; works without a display
+    import matplotlib.pyplot as plt
+
+    from blinapk.plotting import plot_css_by_dose, plot_cytokines, plot_profiles
+
+    out = Path(out_dir)
+    figures = [("css_by_dose.png", lambda: plot_css_by_dose(css).figure),
+               ("profiles.png", lambda: plot_profiles(dataset))]
+    if peaks is not None and len(peaks):
+        figures += [("cytokines.png", lambda: plot_cytokines(dataset, peaks)),
+                    ("cytokine_peaks.png", lambda: plot_cytokines(peaks))]
+    written = []
+    for name, make in figures:
+        fig = make()
+        fig.savefig(out / name, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        written.append(out / name)
+    return written
+
+
+def nca_text(css: Any, summary: Any, peaks: Any = None, *, max_rows: int = 12) -> str:
+    """Short text report: the Css/CL summary table and the sample counts.
+
+    Parameters
+    ----------
+    css : CssResult
+        :func:`blinapk.nca.compute_css` result.
+    summary : Summary
+        Its summary.
+    peaks : CytokinePeaks, optional
+        Cytokine peaks (one line on their count).
+    max_rows : int, default 12
+        Rows of the summary shown; the rest are counted.
+
+    Returns
+    -------
+    str
+        Lines of text (no trailing newline), naming the files of
+        :func:`write_nca` that hold the details.
+    """
+    wide = summary.wide()
+    cols = [*summary.by, "PARAM", "UNIT", "N", "MEAN", "CV_PCT", "GMEAN", "GCV_PCT"]
+    with pd.option_context("display.width", 120, "display.max_columns", 20,
+                           "display.float_format", "{:.4g}".format):
+        lines = [wide[cols].head(max_rows).to_string(index=False)]
+    if len(wide) > max_rows:
+        lines.append(f"... {len(wide) - max_rows} more row(s) in summary.csv")
+    n_ok = int(css.to_frame()["CSS"].notna().sum())
+    counts = css.ledger.counts(by="status").set_index("STATUS")["N"]
+    lines += ["", f"segments: {len(css)} ({n_ok} with Css); BLIN samples: "
+              f"{int(counts.sum())} (used {counts['used']}, modified {counts['modified']}, "
+              f"excluded {counts['excluded']}; reasons in ledger.csv)"]
+    if peaks is not None:
+        lines.append(f"cytokine events: {len(peaks)} rows in cytokine_peaks.csv")
+    return "\n".join(lines)
