@@ -28,10 +28,10 @@ robustness model), compiled once with numba:
 
 Usage::
 
-    /work/venv/bin/python benchmarks/exp_poppk_starts.py --mode configs \\
+    python benchmarks/exp_poppk_starts.py --mode configs \\
         --configs '[[1,1,1],[0.2,0.5,0.5]]' --seeds 1 2 3 4 5 6
-    /work/venv/bin/python benchmarks/exp_poppk_starts.py --mode replay \\
-        --trace /tmp/s6/mm.nc --seeds 6 --chains 2 --tune 300
+    python benchmarks/exp_poppk_starts.py --mode replay \\
+        --trace s6/mm.nc --seeds 6 --chains 2 --tune 300
 
 Output: JSON lines on stdout (results kept in
 ``benchmarks/results/exp_starts_n3000_seed6.jsonl``).
@@ -81,12 +81,13 @@ def run_configs(configs, seeds, *, n_subjects: int, data_seed: int, tune: int) -
     """Short runs per jitter configuration and sampler seed (see module docstring)."""
     import nutpie
 
+    from blinapk.mcmc.starts import install_starts
     from blinapk.poppk import starts
 
     target, info, compiled = _compiled(n_subjects, data_seed)
     for config in configs:
         fn, centre = starts.make_start_fn(target, info.initvals, _scales(target, config))
-        model = starts.install_starts(compiled, fn, centre)
+        model = install_starts(compiled, fn, centre)
         for seed in seeds:
             t0 = time.perf_counter()
             idata = nutpie.sample(model, draws=100, tune=tune, chains=2, seed=seed,
@@ -113,18 +114,19 @@ def run_replay(trace: str, seeds, *, tune: int, chains: int = 1) -> None:
     import arviz as az
     import nutpie
 
+    from blinapk.mcmc.starts import half_widths, install_starts
     from blinapk.poppk import starts
 
     target, info, compiled = _compiled(3000, 6)
     fn, centre = starts.make_start_fn(target, info.initvals)
-    half = starts.half_widths(target)
+    half = half_widths(target, starts.jitter_scales(target))
     stats = az.from_netcdf(trace).warmup_sample_stats
     names = [str(n) for n in stats.unconstrained_parameter.values]
     if names[0] != target.value_vars[0].name:
         raise SystemExit("trace layout differs from the model's value variables")
     old = stats["unconstrained_draw"].values[0, 0]
     for label, start in (("old jitter", old), ("shrunk", centre + (old - centre) * half)):
-        model = starts.install_starts(compiled, lambda seed, v=start: v.copy(), centre)
+        model = install_starts(compiled, lambda seed, v=start: v.copy(), centre)
         for seed in seeds:
             idata = nutpie.sample(model, draws=100, tune=tune, chains=chains, seed=seed,
                                   progress_bar=False, cores=chains, save_warmup=True)
