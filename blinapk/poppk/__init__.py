@@ -3,13 +3,15 @@
 Declarative model specs (:class:`PopPKSpec`), serialisable priors
 (:class:`PriorConfig`), the model builder (:func:`build_model`), fitting by
 NUTS, MAP or Laplace (:func:`fit` -> :class:`PopPKFit`), netCDF save/reload
-with provenance checks (:func:`load_fit`) and natural-scale summaries. See
-docs/poppk.md.
+with provenance checks (:func:`load_fit`) and natural-scale summaries. The
+sampler vocabulary (:data:`SAMPLERS`, :data:`DEFAULT_SAMPLER`) and the
+convergence gates come from :mod:`blinapk.mcmc`. See docs/poppk.md.
 """
 
+from blinapk.mcmc import DEFAULT_SAMPLER, SAMPLERS
 from blinapk.poppk.build import BuildInfo, build_model, model_info, sample_prior_predictive
 from blinapk.poppk.design import PopPKData, prepare_data
-from blinapk.poppk.fit import DEFAULT_SAMPLER, METHODS, SAMPLERS, fit
+from blinapk.poppk.fit import METHODS, fit
 from blinapk.poppk.io import load_fit, save_fit
 from blinapk.poppk.parameterisation import ParamChoice, choose_parameterisation
 from blinapk.poppk.priors import Prior, PriorConfig, card_priors, default_priors, resolve_priors

@@ -1,17 +1,18 @@
 """Fit a population-PK model: NUTS (nutpie / PyMC / NumPyro / BlackJAX), MAP or Laplace.
 
 :func:`fit` builds the model (:func:`blinapk.poppk.build.build_model`), runs
-the chosen method from data-driven starting values, adds the log-likelihood
-(for LOO) and optionally posterior-predictive draws, stamps the
-InferenceData with everything needed to reproduce and check it, gates
-convergence (:mod:`blinapk.diagnostics.convergence`) and returns a frozen
+the chosen method from data-driven starting values (NUTS:
+:func:`blinapk.mcmc.sample_nuts` with the role-scaled chain starts of
+:mod:`blinapk.poppk.starts`), adds the log-likelihood (for LOO) and
+optionally posterior-predictive draws, stamps the InferenceData with
+everything needed to reproduce and check it (:mod:`blinapk.poppk.stamp`),
+gates convergence (:mod:`blinapk.mcmc.convergence`) and returns a frozen
 :class:`PopPKFit`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -20,132 +21,27 @@ from typing import Any
 
 import numpy as np
 
-from blinapk._version import __version__
 from blinapk.cards import ModelCard
 from blinapk.data import Dataset
-from blinapk.diagnostics.convergence import (
+from blinapk.errors import ModelSpecError
+from blinapk.mcmc import (
     ConvergenceGates,
+    SamplerSettings,
     check_convergence,
+    sample_nuts,
     warn_if_failed,
 )
-from blinapk.errors import ModelSpecError
 from blinapk.poppk.build import BuildInfo, build_model, gated_variables, model_info
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
-from blinapk.poppk.starts import install_starts, make_start_fn
+from blinapk.poppk.stamp import stamp
+from blinapk.poppk.starts import make_start_fn
 
-__all__ = ["DEFAULT_SAMPLER", "METHODS", "NUMBA_FROM_N_OBS", "SAMPLERS", "fit",
-           "resolve_nutpie_backend"]
+__all__ = ["METHODS", "fit"]
 
-#: Samplers accepted by :func:`fit`; ``"default"`` means :data:`DEFAULT_SAMPLER`.
-SAMPLERS: tuple[str, ...] = ("default", "nutpie", "pymc", "numpyro", "blackjax")
-#: Sampler used for ``sampler="default"``.
-DEFAULT_SAMPLER = "nutpie"
 #: Fitting methods.
 METHODS: tuple[str, ...] = ("nuts", "map", "laplace")
-
-
-#: From this many observations ``nutpie_backend="auto"`` compiles with numba.
-NUMBA_FROM_N_OBS = 2000
-
-
-def resolve_nutpie_backend(requested: str = "auto", n_obs: int | None = None) -> str:
-    """Backend nutpie compiles the model with.
-
-    ``auto``: JAX for small datasets (fewer than :data:`NUMBA_FROM_N_OBS`
-    observations), numba from there on, and numba whenever JAX is not
-    importable. The trade-off, measured in docs/benchmarks-poppk.md: JAX
-    compiles in about 2 s but calls back into Python for every gradient, so
-    two chains barely run in parallel (N = 200 subjects, 2372 observations:
-    27-38 s of sampling); numba compiles for 20-25 s but then samples without
-    Python and both chains run truly in parallel (5-15 s at N = 200; 193 s at
-    N = 3000, where JAX is several times slower). Below about 2000
-    observations the compile time dominates; above, the sampling does.
-
-    Parameters
-    ----------
-    requested : {"auto", "jax", "numba"}
-        The user's choice.
-    n_obs : int, optional
-        Observations in the likelihood (``auto`` only); unknown = small.
-
-    Returns
-    -------
-    str
-        ``"jax"`` or ``"numba"``.
-
-    Raises
-    ------
-    ModelSpecError
-        Unknown backend.
-
-    Examples
-    --------
-    >>> resolve_nutpie_backend("numba")
-    'numba'
-    >>> resolve_nutpie_backend("auto", n_obs=40_000)
-    'numba'
-    """
-    requested = str(requested).lower()
-    if requested not in ("auto", "jax", "numba"):
-        raise ModelSpecError(f"nutpie_backend: use auto, jax or numba, got {requested!r}")
-    if requested != "auto":
-        return requested
-    if n_obs is not None and n_obs >= NUMBA_FROM_N_OBS:
-        return "numba"
-    try:
-        import jax  # noqa: F401
-    except ImportError:
-        return "numba"
-    return "jax"
-
-
-def _sample_nuts(model: Any, info: BuildInfo, sampler: str, *, draws: int, tune: int,
-                 chains: int, seed: int, progressbar: bool, target_accept: float,
-                 cores: int | None, backend: str) -> tuple[Any, dict[str, float]]:
-    import pymc as pm
-
-    timings: dict[str, float] = {}
-    initvals = dict(info.initvals)
-    if sampler == "nutpie":
-        import nutpie
-        from pymc.model.transform.optimization import freeze_dims_and_data
-
-        t0 = time.perf_counter()
-        # Data become constants: JAX needs static shapes, and numba samples about 2x
-        # faster with constants it can fold (N = 200: 4.8 s vs 10 s). Frozen here, not
-        # inside nutpie, so that the start function describes the compiled model.
-        target = freeze_dims_and_data(model)
-        compiled = nutpie.compile_pymc_model(
-            target, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",
-            initial_points=initvals, jitter_rvs=set(), freeze_model=False)
-        # each chain starts at the data-driven values plus a jitter scaled by role
-        compiled = install_starts(compiled, *make_start_fn(target, initvals))
-        timings["compile_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                              progress_bar=progressbar, target_accept=target_accept,
-                              cores=cores or min(chains, os.cpu_count() or 1),
-                              save_warmup=False)
-        timings["sample_s"] = time.perf_counter() - t0
-        return idata, timings
-    t0 = time.perf_counter()
-    kwargs: dict[str, Any] = {}
-    if sampler == "pymc":
-        kwargs = {"cores": cores or min(chains, os.cpu_count() or 1),
-                  "init": "jitter+adapt_diag", "compute_convergence_checks": False,
-                  "idata_kwargs": {"log_likelihood": False}}
-    else:
-        kwargs = {"nuts_sampler": sampler,
-                  "nuts_sampler_kwargs": {"chain_method": "sequential"}}
-    with model, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*initval.*")
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                          progressbar=progressbar, target_accept=target_accept,
-                          initvals=initvals, **kwargs)
-    timings["sample_s"] = time.perf_counter() - t0
-    return idata, timings
 
 
 def _add_data_groups(idata: Any, model: Any, info: BuildInfo) -> None:
@@ -193,39 +89,6 @@ def _dose_levels(info: BuildInfo) -> np.ndarray:
     for i, lv in enumerate(levels):
         out[i, : lv.size] = lv
     return out
-
-
-def _covariate_ranges(info: BuildInfo) -> dict[str, list[float]]:
-    out = {}
-    for c in info.spec.covariates:
-        if c.form != "categorical":
-            x = info.data.cov_subject[c.covariate].astype(float)
-            out[c.covariate] = [float(np.min(x)), float(np.percentile(x, 5)),
-                                float(np.percentile(x, 95)), float(np.max(x))]
-    return out
-
-
-def stamp(idata: Any, info: BuildInfo, *, sampler: str, method: str, seed: int,
-          settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Write the provenance attributes into ``idata.posterior.attrs`` and return them."""
-    attrs = {
-        "blinapk_version": __version__,
-        "blinapk_spec": info.spec.to_json(),
-        "blinapk_priors": info.priors.to_json(),
-        "blinapk_card": info.card_name,
-        "blinapk_data_hash": info.data.data_hash,
-        "blinapk_sampler": sampler,
-        "blinapk_method": method,
-        "blinapk_seed": int(seed),
-        "blinapk_parameterisation": json.dumps(
-            {p: c.to_dict() for p, c in info.parameterisation.items()}, sort_keys=True),
-        "blinapk_init_source": json.dumps(dict(info.init.source), sort_keys=True),
-        "blinapk_settings": json.dumps(dict(settings), sort_keys=True),
-        "blinapk_covariate_ranges": json.dumps(_covariate_ranges(info), sort_keys=True),
-        "blinapk_ledger_counts": info.data.ledger.counts(by="status").to_json(orient="records"),
-    }
-    idata.posterior.attrs.update(attrs)
-    return attrs
 
 
 def _idata_from_draws(draws: Mapping[str, np.ndarray], model: Any) -> Any:
@@ -291,7 +154,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     card : str or ModelCard, optional
         Model card for informative priors and starting values.
     sampler : {"default", "nutpie", "pymc", "numpyro", "blackjax"}
-        NUTS implementation; ``"default"`` is :data:`DEFAULT_SAMPLER`.
+        NUTS implementation; ``"default"`` is
+        :data:`blinapk.mcmc.settings.DEFAULT_SAMPLER`.
         ``numpyro`` and ``blackjax`` need the ``jax`` extra.
     draws, tune, chains : int
         Posterior draws per chain, warm-up iterations, chains. For
@@ -309,15 +173,17 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         Full MCMC, the posterior mode, or the Laplace approximation
         (:mod:`blinapk.poppk.laplace`).
     target_accept : float, default 0.8
-        NUTS target acceptance; raise to 0.9-0.95 if divergences appear.
+        NUTS target acceptance, in (0, 1); raise to 0.9-0.95 if divergences
+        appear.
     cores : int, optional
         Parallel chains (default ``min(chains, cpu count)``).
     gates : ConvergenceGates, optional
         Convergence thresholds (NUTS only).
     nutpie_backend : {"auto", "jax", "numba"}
         Compiler of the nutpie sampler; ``auto`` = JAX below
-        :data:`NUMBA_FROM_N_OBS` observations (fast to compile), numba from
-        there on (chains truly in parallel); see :func:`resolve_nutpie_backend`.
+        :data:`blinapk.mcmc.settings.NUMBA_FROM_N_OBS` observations (fast to
+        compile), numba from there on (chains truly in parallel); see
+        :func:`blinapk.mcmc.resolve_nutpie_backend`.
 
     Returns
     -------
@@ -327,43 +193,33 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     Raises
     ------
     ModelSpecError
-        Unknown sampler or method, bad spec or priors.
+        Unknown sampler, backend or method, bad sampler settings
+        (:class:`blinapk.mcmc.SamplerSettings`), bad spec or priors.
 
     Warns
     -----
     ConvergenceWarning
         When a convergence gate fails, with advice.
     """
-    sampler = str(sampler).lower()
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed,
+                               target_accept=target_accept, cores=cores, sampler=sampler,
+                               nutpie_backend=nutpie_backend, progressbar=progressbar)
     method = str(method).lower()
-    if sampler not in SAMPLERS:
-        raise ModelSpecError(f"sampler: unknown sampler {sampler!r}; use one of {SAMPLERS}")
     if method not in METHODS:
         raise ModelSpecError(f"method: unknown method {method!r}; use one of {METHODS}")
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if int(value) < low:
-            raise ModelSpecError(f"{name}: must be >= {low}, got {value}")
-    if sampler == "default":
-        sampler = DEFAULT_SAMPLER
-    resolve_nutpie_backend(nutpie_backend)  # reject a bad name before any work
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    seed = int(seed)
+    seed = settings.seed
 
     t_start = time.perf_counter()
     model = build_model(dataset, spec, priors=priors, card=card)
     info = model_info(model)
-    backend = resolve_nutpie_backend(nutpie_backend, n_obs=info.data.n_obs)
+    settings = settings.resolved(n_obs=info.data.n_obs)
     timings = {"build_s": time.perf_counter() - t_start}
     convergence = None
-    result_sampler = sampler if method == "nuts" else "scipy"
-    if result_sampler == "nutpie":
-        result_sampler = f"nutpie-{backend}"
+    result_sampler = settings.label if method == "nuts" else "scipy"
     if method == "nuts":
-        idata, t = _sample_nuts(model, info, sampler, draws=int(draws), tune=int(tune),
-                                chains=int(chains), seed=seed, progressbar=progressbar,
-                                target_accept=float(target_accept), cores=cores,
-                                backend=backend)
+        # each chain starts at the data-driven values plus a jitter scaled by role
+        idata, t = sample_nuts(model, settings, initvals=info.initvals,
+                               chain_starts=make_start_fn)
         timings.update(t)
     else:
         from blinapk.poppk.laplace import fit_laplace
@@ -374,8 +230,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
             values = {k: np.asarray(v)[None, None, ...] for k, v in values.items()}
         else:
             start = {rv.name: values[rv.name] for rv in model.free_RVs}
-            res, values = fit_laplace(model, start, draws=int(draws), chains=int(chains),
-                                      seed=seed)
+            res, values = fit_laplace(model, start, draws=settings.draws,
+                                      chains=settings.chains, seed=seed)
         timings["optimise_s"] = time.perf_counter() - t0
         idata = _idata_from_draws(values, model)
         idata.posterior.attrs["blinapk_optimiser"] = json.dumps(
@@ -395,9 +251,9 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
                                        random_seed=seed, extend_inferencedata=True,
                                        progressbar=False)
     timings["post_s"] = time.perf_counter() - t0
-    settings = {"draws": int(draws), "tune": int(tune), "chains": int(chains),
-                "target_accept": float(target_accept)}
-    stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=settings)
+    recorded = {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
+                "target_accept": settings.target_accept}
+    stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=recorded)
     if method == "nuts":
         free = gated_variables(model)
         # reloading gates exactly these again (the posterior also holds sampler-side

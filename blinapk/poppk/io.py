@@ -1,12 +1,12 @@
 """Save and reload population-PK fits as netCDF, with a provenance check.
 
 The file is the fit's ArviZ InferenceData; the stamp in ``posterior.attrs``
-(blinapk version, spec, priors, card, data hash, sampler, method, seed,
-parameterisation) travels with it. :func:`load_fit` refuses a file without a
-stamp or with an unreadable spec/prior config, and refuses to attach a
-dataset whose hash differs from the one fitted. A different blinapk version
-only warns: the stored draws stay valid, but re-running may not give the
-same numbers.
+(:mod:`blinapk.poppk.stamp`: blinapk version, spec, priors, card, data hash,
+sampler, method, seed, parameterisation) travels with it. :func:`load_fit`
+refuses a file without a stamp or with an unreadable spec/prior config, and
+refuses to attach a dataset whose hash differs from the one fitted. A
+different blinapk version only warns: the stored draws stay valid, but
+re-running may not give the same numbers.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 from blinapk._version import __version__
 from blinapk.data import Dataset
 from blinapk.errors import BlinapkError, BlinapkWarning, ModelSpecError
+from blinapk.mcmc import ConvergenceReport, check_convergence
+from blinapk.poppk.design import prepare_data
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
+from blinapk.poppk.stamp import REQUIRED_KEYS, write_netcdf
 
 __all__ = ["load_fit", "save_fit"]
-
-_REQUIRED = ("blinapk_version", "blinapk_spec", "blinapk_priors", "blinapk_data_hash",
-             "blinapk_method", "blinapk_sampler")
 
 
 def save_fit(fit: PopPKFit, path: str | Path) -> Path:
@@ -44,12 +44,7 @@ def save_fit(fit: PopPKFit, path: str | Path) -> Path:
     Path
         The path written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit.idata.to_netcdf(str(path))
-    return path
+    return write_netcdf(fit.idata, path)
 
 
 def load_fit(path: str | Path, dataset: Dataset | None = None) -> PopPKFit:
@@ -86,7 +81,7 @@ def load_fit(path: str | Path, dataset: Dataset | None = None) -> PopPKFit:
         raise BlinapkError(f"load_fit: no such file {path}")
     idata = az.from_netcdf(str(path))
     attrs = dict(idata.posterior.attrs) if "posterior" in idata.groups() else {}
-    missing = [k for k in _REQUIRED if k not in attrs]
+    missing = [k for k in REQUIRED_KEYS if k not in attrs]
     if missing:
         raise BlinapkError(f"load_fit: {path} is not a blinapk population-PK fit "
                            f"(missing stamp {missing[0]})")
@@ -108,8 +103,6 @@ def load_fit(path: str | Path, dataset: Dataset | None = None) -> PopPKFit:
                 f"{attrs['blinapk_data_hash'][:12]}..., not to this one "
                 f"({dataset.hash[:12]}...); pass the dataset the fit was made on"
             )
-        from blinapk.poppk.design import prepare_data
-
         ledger = prepare_data(dataset, spec).ledger
     return PopPKFit(
         idata=idata, spec=spec, priors=priors, card_name=str(attrs.get("blinapk_card", "")),
@@ -120,15 +113,14 @@ def load_fit(path: str | Path, dataset: Dataset | None = None) -> PopPKFit:
         convergence=_reload_convergence(idata, attrs, par, spec), model=None)
 
 
-def _reload_convergence(idata: Any, attrs: dict, par: dict, spec: PopPKSpec) -> Any:
+def _reload_convergence(idata: Any, attrs: dict, par: dict, spec: PopPKSpec
+                        ) -> ConvergenceReport | None:
     """Recompute the gates of a reloaded NUTS fit (cheap, keeps the report consistent).
 
     Deterministics and fixed covariate effects (constants) are not gated.
     """
     if attrs.get("blinapk_method") != "nuts":
         return None
-    from blinapk.diagnostics.convergence import check_convergence
-
     if "blinapk_gated_vars" in attrs:  # the variables fit() gated
         free = [n for n in json.loads(str(attrs["blinapk_gated_vars"]))
                 if n in idata.posterior.data_vars]

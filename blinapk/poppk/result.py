@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 
 from blinapk.data import RowLedger
-from blinapk.diagnostics.convergence import ConvergenceReport
+from blinapk.mcmc import ConvergenceReport
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.spec import PopPKSpec
+from blinapk.poppk.stamp import write_netcdf
 
 __all__ = ["PopPKFit"]
 
@@ -108,7 +109,16 @@ class PopPKFit:
         return self.summary(ci=ci)
 
     def save(self, path: str | Path) -> Path:
-        """Write the stamped InferenceData to netCDF (:func:`blinapk.poppk.io.save_fit`)."""
-        from blinapk.poppk.io import save_fit
+        """Write the stamped InferenceData to netCDF; reload with :func:`blinapk.poppk.load_fit`.
 
-        return save_fit(self, path)
+        Parameters
+        ----------
+        path : str or Path
+            Output file (conventionally ``*.nc``); parent directories are created.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
+        return write_netcdf(self.idata, path)

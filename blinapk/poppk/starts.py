@@ -28,19 +28,22 @@ scale:
 * anything else (e.g. the folded ``sigma_add`` in pg/mL) keeps U(-1, 1).
 
 The measured effect is in docs/validation.md (N = 3000 robustness) and
-docs/benchmarks-poppk.md (warm-up cost).
+docs/benchmarks-poppk.md (warm-up cost). Drawing the jitter and handing the
+starts to nutpie is generic (:mod:`blinapk.mcmc.starts`); this module only
+chooses the widths.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LOCATION_JITTER", "SUBJECT_JITTER", "VARIANCE_JITTER", "half_widths",
-           "install_starts", "jitter_scales", "make_start_fn"]
+from blinapk.mcmc.starts import StartFn, jittered_start_fn
+
+__all__ = ["LOCATION_JITTER", "SUBJECT_JITTER", "VARIANCE_JITTER", "jitter_scales",
+           "make_start_fn"]
 
 #: Jitter half-width (unconstrained scale) of typical values and covariate effects.
 LOCATION_JITTER = 0.2
@@ -97,36 +100,14 @@ def jitter_scales(model: Any, *, location: float = LOCATION_JITTER,
     return out
 
 
-def half_widths(model: Any, scales: Mapping[str, float] | None = None,
-                point: Mapping[str, Any] | None = None) -> np.ndarray:
-    """Flat jitter half-width vector, one entry per unconstrained value, in model order.
-
-    Parameters
-    ----------
-    model : pymc.Model
-        The model the sampler is compiled from.
-    scales : mapping, optional
-        Half-width by value-variable name (default :func:`jitter_scales`);
-        missing names get 1.
-    point : mapping, optional
-        A transformed point of the model, used only for the sizes (default
-        ``model.initial_point()``, which compiles a function).
-
-    Returns
-    -------
-    numpy.ndarray
-        Same layout as the flat unconstrained start of :func:`make_start_fn`.
-    """
-    scales = jitter_scales(model) if scales is None else dict(scales)
-    point = model.initial_point() if point is None else point
-    return np.concatenate([np.full(np.size(point[v.name]), float(scales.get(v.name, 1.0)))
-                           for v in model.value_vars])
-
-
 def make_start_fn(model: Any, initvals: Mapping[str, Any],
                   scales: Mapping[str, float] | None = None
-                  ) -> tuple[Callable[[Any], np.ndarray], np.ndarray]:
-    """Build ``seed -> flat unconstrained start`` (value variables in model order).
+                  ) -> tuple[StartFn, np.ndarray]:
+    """Build ``seed -> flat unconstrained start`` with the role-scaled jitter.
+
+    :func:`blinapk.mcmc.starts.jittered_start_fn` with :func:`jitter_scales`
+    as the default half-widths; this is the chain-start hook
+    :func:`blinapk.poppk.fit` gives the sampler.
 
     Parameters
     ----------
@@ -146,54 +127,4 @@ def make_start_fn(model: Any, initvals: Mapping[str, Any],
     centre : ndarray
         The un-jittered flat start.
     """
-    from pymc.initial_point import make_initial_point_fn
-
-    point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set(),
-                                  return_transformed=True)(0)
-    names = [v.name for v in model.value_vars]
-    centre = np.concatenate([np.ravel(np.asarray(point[n], dtype=np.float64)) for n in names])
-    half = half_widths(model, scales, point)
-
-    def start_fn(seed: Any) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        return centre + half * rng.uniform(-1.0, 1.0, size=centre.size)
-
-    return start_fn, centre
-
-
-def install_starts(compiled: Any, start_fn: Callable[[Any], np.ndarray],
-                   centre: np.ndarray) -> Any:
-    """Return a copy of a nutpie compiled model that starts its chains with ``start_fn``.
-
-    ``compiled`` must have been compiled without jitter (``jitter_rvs=set()``)
-    from the same model and starting values, so that its own start equals
-    ``centre``; this is checked, which also checks that nutpie lays out the
-    unconstrained vector in the model's value-variable order.
-
-    Parameters
-    ----------
-    compiled : nutpie CompiledModel
-        From ``nutpie.compile_pymc_model`` (numba or JAX backend).
-    start_fn, centre
-        From :func:`make_start_fn`.
-
-    Returns
-    -------
-    nutpie CompiledModel
-
-    Raises
-    ------
-    RuntimeError
-        The nutpie version stores its start differently (field not found or
-        a different layout): the chains would not start where intended.
-    """
-    fields = {f.name for f in dataclasses.fields(compiled)}
-    field = next((f for f in ("initial_point_func", "_make_initial_points") if f in fields), None)
-    if field is None:
-        raise RuntimeError("nutpie compiled model has no initial-point function to replace; "
-                           "pin nutpie to a tested version (see pyproject.toml)")
-    own = np.asarray(getattr(compiled, field)(0), dtype=np.float64)
-    if own.shape != centre.shape or not np.allclose(own, centre, rtol=1e-12, atol=1e-12):
-        raise RuntimeError("nutpie's unconstrained layout differs from the model's value "
-                           "variables; cannot place the chain starts")
-    return dataclasses.replace(compiled, **{field: start_fn})
+    return jittered_start_fn(model, initvals, jitter_scales(model) if scales is None else scales)

@@ -1,4 +1,5 @@
-"""Per-chain starting points (blinapk.poppk.starts): scales by role, seeding, nutpie install."""
+"""Per-chain starting points of popPK models (blinapk.poppk.starts): scales by role, seeding,
+nutpie install on a popPK model's layout (the generic parts: tests/mcmc/test_mcmc_starts.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import dataclasses
 import numpy as np
 import pytest
 
+from blinapk.mcmc.starts import half_widths, install_starts
 from blinapk.poppk import PopPKSpec
 from blinapk.poppk.build import build_model, model_info
 from blinapk.poppk.starts import (
     LOCATION_JITTER,
     SUBJECT_JITTER,
     VARIANCE_JITTER,
-    half_widths,
-    install_starts,
     jitter_scales,
     make_start_fn,
 )
@@ -118,11 +118,3 @@ def test_install_starts_replaces_nutpie_start(built, backend):
                           save_warmup=True)
     assert np.isfinite(idata.warmup_sample_stats["logp"].values).all()
 
-
-def test_install_starts_refuses_unknown_objects():
-    @dataclasses.dataclass(frozen=True)
-    class Other:
-        x: int = 0
-
-    with pytest.raises(RuntimeError, match="initial-point"):
-        install_starts(Other(), lambda seed: np.zeros(1), np.zeros(1))

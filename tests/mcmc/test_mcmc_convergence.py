@@ -1,15 +1,15 @@
-"""Convergence gates on synthetic draws with known defects."""
+"""Convergence gates (blinapk.mcmc.convergence) on synthetic draws with known defects."""
 
 import arviz as az
 import numpy as np
 import pytest
 
-from blinapk.diagnostics.convergence import (
+from blinapk.errors import ConvergenceWarning
+from blinapk.mcmc.convergence import (
     ConvergenceGates,
     check_convergence,
     warn_if_failed,
 )
-from blinapk.errors import ConvergenceWarning
 
 
 def _idata(posterior, diverging=None, energy=None):

@@ -1,0 +1,52 @@
+"""Bayesian workflow pieces shared by every PyMC model of blinapk.
+
+* :mod:`blinapk.mcmc.convergence`: convergence gates (R-hat, bulk/tail ESS,
+  divergences, E-BFMI) with advice (:func:`check_convergence`).
+* :mod:`blinapk.mcmc.settings`: the sampler vocabulary and the validated
+  settings of one run (:class:`SamplerSettings`, :func:`resolve_nutpie_backend`).
+* :mod:`blinapk.mcmc.nuts`: running NUTS on a ``pymc.Model``
+  (:func:`sample_nuts`).
+* :mod:`blinapk.mcmc.starts`: seeded, per-variable jittered chain starts for
+  nutpie (:func:`jittered_start_fn`, :func:`install_starts`).
+
+This layer knows no pharmacology: it imports only :mod:`blinapk.errors` and
+third-party libraries (PyMC, nutpie and ArviZ on first use), so population PK
+(:mod:`blinapk.poppk`) and any other model build on it.
+"""
+
+from blinapk.mcmc.convergence import (
+    ConvergenceGates,
+    ConvergenceReport,
+    GateResult,
+    check_convergence,
+    warn_if_failed,
+)
+from blinapk.mcmc.nuts import sample_nuts
+from blinapk.mcmc.settings import (
+    DEFAULT_SAMPLER,
+    NUMBA_FROM_N_OBS,
+    NUTPIE_BACKENDS,
+    SAMPLERS,
+    SamplerSettings,
+    resolve_nutpie_backend,
+)
+from blinapk.mcmc.starts import ChainStarts, half_widths, install_starts, jittered_start_fn
+
+__all__ = [
+    "DEFAULT_SAMPLER",
+    "NUMBA_FROM_N_OBS",
+    "NUTPIE_BACKENDS",
+    "SAMPLERS",
+    "ChainStarts",
+    "ConvergenceGates",
+    "ConvergenceReport",
+    "GateResult",
+    "SamplerSettings",
+    "check_convergence",
+    "half_widths",
+    "install_starts",
+    "jittered_start_fn",
+    "resolve_nutpie_backend",
+    "sample_nuts",
+    "warn_if_failed",
+]

@@ -1,0 +1,107 @@
+"""Run NUTS on a PyMC model with nutpie, PyMC, NumPyro or BlackJAX.
+
+:func:`sample_nuts` is the sampling step every PyMC model of blinapk shares:
+the model-specific parts (building the model, its starting values, how far
+each chain's start is jittered) come in as arguments, and the InferenceData
+comes back with the seconds spent compiling and sampling.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
+from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
+
+__all__ = ["sample_nuts"]
+
+
+def _sample_nutpie(model: Any, settings: SamplerSettings, initvals: dict[str, Any],
+                   chain_starts: ChainStarts) -> tuple[Any, dict[str, float]]:
+    import nutpie
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    backend = resolve_nutpie_backend(settings.nutpie_backend)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    # Data become constants: JAX needs static shapes, and numba samples about 2x
+    # faster with constants it can fold (N = 200: 4.8 s vs 10 s). Frozen here, not
+    # inside nutpie, so that the start function describes the compiled model.
+    target = freeze_dims_and_data(model)
+    compiled = nutpie.compile_pymc_model(
+        target, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",
+        initial_points=initvals, jitter_rvs=set(), freeze_model=False)
+    compiled = install_starts(compiled, *chain_starts(target, initvals))
+    timings["compile_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
+                          chains=settings.chains, seed=settings.seed,
+                          progress_bar=settings.progressbar,
+                          target_accept=settings.target_accept, cores=settings.n_cores,
+                          save_warmup=False)
+    timings["sample_s"] = time.perf_counter() - t0
+    return idata, timings
+
+
+def _sample_pm(model: Any, settings: SamplerSettings, initvals: dict[str, Any]
+               ) -> tuple[Any, dict[str, float]]:
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    kwargs: dict[str, Any]
+    if settings.sampler == "pymc":
+        kwargs = {"cores": settings.n_cores, "init": "jitter+adapt_diag",
+                  "compute_convergence_checks": False,
+                  "idata_kwargs": {"log_likelihood": False}}
+    else:
+        kwargs = {"nuts_sampler": settings.sampler,
+                  "nuts_sampler_kwargs": {"chain_method": "sequential"}}
+    with model, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*initval.*")
+        idata = pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                          random_seed=settings.seed, progressbar=settings.progressbar,
+                          target_accept=settings.target_accept, initvals=initvals, **kwargs)
+    return idata, {"sample_s": time.perf_counter() - t0}
+
+
+def sample_nuts(model: Any, settings: SamplerSettings, *,
+                initvals: Mapping[str, Any] | None = None,
+                chain_starts: ChainStarts | None = None) -> tuple[Any, dict[str, float]]:
+    """Draw from the posterior of ``model`` by NUTS.
+
+    nutpie compiles a copy of the model with its data frozen to constants
+    (backend ``settings.nutpie_backend``; ``auto`` without a size means JAX
+    when importable, so pass ``settings.resolved(n_obs)`` to decide by size)
+    and starts each chain at ``chain_starts``. PyMC, NumPyro and BlackJAX run
+    through ``pymc.sample`` from ``initvals`` with PyMC's own jitter; their
+    chains run one after the other except PyMC's (``settings.n_cores``).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model (not modified).
+    settings : SamplerSettings
+        Sampler, draws, warm-up, chains, seed, target acceptance, cores,
+        nutpie backend, progress bar.
+    initvals : mapping, optional
+        Starting values by variable name (constrained scale).
+    chain_starts : callable, optional
+        nutpie only: ``chain_starts(frozen_model, initvals) -> (start_fn, centre)``
+        (see :data:`blinapk.mcmc.starts.ChainStarts`); default
+        :func:`~blinapk.mcmc.starts.jittered_start_fn`, U(-1, 1) around
+        ``initvals`` on every unconstrained value.
+
+    Returns
+    -------
+    idata : arviz.InferenceData
+        ``posterior`` and ``sample_stats`` (plus what the sampler adds).
+    timings : dict
+        Seconds: ``compile_s`` (nutpie) and ``sample_s``.
+    """
+    initvals = dict(initvals or {})
+    if settings.sampler == "nutpie":
+        return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
+    return _sample_pm(model, settings, initvals)
