@@ -187,7 +187,7 @@ def split_censored_logp(value: Any, mu: Any, sigma: Any, cens_rows: np.ndarray,
     tail series -- only on the censored rows ``cens_rows``, and written over
     the density there. Same values as :func:`censored_normal_logp`, but the
     log-density and its gradient cost about half as much when, as usual, few
-    rows are censored (benchmarks/exp_poppk_variants.py: 5.0 -> 2.7 ms per
+    rows are censored (docs/benchmarks-poppk.md: 5.0 -> 2.7 ms per
     gradient at N = 3000 subjects).
 
     Parameters
