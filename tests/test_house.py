@@ -1,4 +1,4 @@
-"""House rules that a reader of the tree relies on: small modules, no pointers outside the project."""
+"""House rules a reader of the tree relies on: small modules, no pointers outside the project."""
 
 from __future__ import annotations
 

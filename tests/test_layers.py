@@ -1,4 +1,4 @@
-"""The layer contract (``[tool.importlinter]`` in pyproject.toml) holds, and fails on an upward import.
+"""The layer contract (``[tool.importlinter]`` in pyproject.toml) holds; an upward import breaks it.
 
 The layers are drawn in docs/design.md: each layer may import only layers
 below it, and computation never imports plotting, report or commands.
