@@ -18,7 +18,15 @@ from typing import Any
 
 from blinapk._version import __version__
 from blinapk.cards import ModelCard, list_cards, load_card
-from blinapk.data import Dataset, RowLedger, read_dataset, write_dataset
+from blinapk.data import (
+    ClinicalData,
+    Dataset,
+    RowLedger,
+    read_clinical,
+    read_dataset,
+    write_clinical,
+    write_dataset,
+)
 from blinapk.datasets import load_example
 from blinapk.dosing import dose_records, get_preset, rate_table
 from blinapk.errors import (
@@ -49,6 +57,7 @@ _LAZY = {
 __all__ = [
     "BlinapkError",
     "BlinapkWarning",
+    "ClinicalData",
     "ConvergenceWarning",
     "DataValidationError",
     "DataWarning",
@@ -66,8 +75,10 @@ __all__ = [
     "load_example",
     "predict_conc",
     "rate_table",
+    "read_clinical",
     "read_dataset",
     "simulate_trial",
+    "write_clinical",
     "write_dataset",
     *sorted(_LAZY),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,13 +74,18 @@ def _header_names(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def load_source(source: str | Path | pd.DataFrame) -> Loaded:
+def load_source(
+    source: str | Path | pd.DataFrame, text_columns: Collection[str] = ("ID", "DVID")
+) -> Loaded:
     """Read ``source`` into a frame with stripped upper-case columns and ``ROW``.
 
     Parameters
     ----------
     source : str, Path or DataFrame
         CSV file or DataFrame (never mutated).
+    text_columns : collection of str
+        Upper-case names of the columns a CSV file is read as text (so that
+        ``007`` or ``1.10`` keep their spelling until the caller normalises them).
 
     Returns
     -------
@@ -107,7 +112,7 @@ def load_source(source: str | Path | pd.DataFrame) -> Loaded:
             ) from exc
         if not names:
             return Loaded(pd.DataFrame({"ROW": np.zeros(0, np.int64)}), path, (), False)
-        as_text = {i: "str" for i, n in enumerate(names) if n.strip().upper() in ("ID", "DVID")}
+        as_text = {i: "str" for i, n in enumerate(names) if n.strip().upper() in text_columns}
         try:
             with warnings.catch_warnings():
                 # a data line with more fields than the header would silently shift or drop values

@@ -1,8 +1,10 @@
 """RowLedger: which input rows an analysis used, modified or excluded, and why.
 
 Every analysis (NCA, popPK, ...) returns a ledger with one row per input row
-it considered: every row left out is listed with its reason, and the
-counts add up.
+it considered (every row left out is listed with its reason; counts add up).
+:class:`RowLedger` describes event-table rows; :class:`ClinicalLedger` (same
+checks and counts) describes rows of the clinical tables, which are keyed by
+table and row.
 
 Examples
 --------
@@ -22,20 +24,24 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from blinapk.data.clinical_schema import TABLES
 from blinapk.errors import BlinapkError
 
-__all__ = ["LEDGER_COLUMNS", "STATUSES", "RowLedger"]
+__all__ = ["CLINICAL_LEDGER_COLUMNS", "LEDGER_COLUMNS", "STATUSES", "ClinicalLedger", "RowLedger"]
 
 #: Allowed values of ``STATUS``, in reporting order.
 STATUSES: tuple[str, ...] = ("used", "modified", "excluded")
 #: Columns of a ledger table.
 LEDGER_COLUMNS: tuple[str, ...] = ("ROW", "ID", "TIME", "DVID", "STATUS", "REASON")
+#: Columns of a clinical ledger table.
+CLINICAL_LEDGER_COLUMNS: tuple[str, ...] = ("TABLE", "ROW", "ID", "DAY", "STATUS", "REASON")
 
 
 def _per_row(value, n: int, name: str) -> np.ndarray:
@@ -47,23 +53,37 @@ def _per_row(value, n: int, name: str) -> np.ndarray:
     return arr.astype(object)
 
 
-def _problems(table: pd.DataFrame) -> list[str]:
+def _status_reason(status, reason, n: int) -> dict[str, np.ndarray]:
+    return {
+        "STATUS": pd.Series(_per_row(status, n, "status")).astype("str").to_numpy(),
+        "REASON": pd.Series(_per_row(reason, n, "reason")).astype("str").to_numpy(),
+    }
+
+
+def _keys(table: pd.DataFrame, key: Sequence[str]) -> list:
+    """Row keys: ROW numbers, or (TABLE, ROW) pairs for a multi-column key."""
+    if len(key) == 1:
+        return table[key[0]].tolist()
+    return list(zip(*(table[c].tolist() for c in key), strict=True))
+
+
+def _problems(table: pd.DataFrame, key: Sequence[str] = ("ROW",)) -> list[str]:
     out = []
     status, reason = table["STATUS"], table["REASON"].str.strip()
     bad = ~status.isin(STATUSES)
     if bad.any():
-        out.append(f"STATUS must be one of {STATUSES}; rows {table['ROW'][bad].tolist()[:10]}")
+        out.append(f"STATUS must be one of {STATUSES}; rows {_keys(table[bad], key)[:10]}")
     used_with_reason = (status == "used") & (reason != "")
     if used_with_reason.any():
-        rows = table["ROW"][used_with_reason].tolist()[:10]
+        rows = _keys(table[used_with_reason], key)[:10]
         out.append(f"'used' rows carry a reason: rows {rows}")
     no_reason = status.isin(("modified", "excluded")) & (reason == "")
     if no_reason.any():
-        rows = table["ROW"][no_reason].tolist()[:10]
+        rows = _keys(table[no_reason], key)[:10]
         out.append(f"'modified'/'excluded' rows need a reason: rows {rows}")
-    dup = table["ROW"].duplicated(keep=False)
+    dup = table.duplicated(list(key), keep=False)
     if dup.any():
-        out.append(f"rows listed more than once: {sorted(set(table['ROW'][dup].tolist()))[:10]}")
+        out.append(f"rows listed more than once: {sorted(set(_keys(table[dup], key)))[:10]}")
     return out
 
 
@@ -83,11 +103,13 @@ class RowLedger:
     """
 
     _table: pd.DataFrame = field(repr=False)
+    #: Columns that identify an input row (each key appears once in a ledger).
+    KEY: ClassVar[tuple[str, ...]] = ("ROW",)
 
     def __post_init__(self) -> None:
-        problems = _problems(self._table)
+        problems = _problems(self._table, self.KEY)
         if problems:
-            raise BlinapkError("invalid RowLedger: " + "; ".join(problems))
+            raise BlinapkError(f"invalid {type(self).__name__}: " + "; ".join(problems))
 
     @classmethod
     def from_reasons(
@@ -130,11 +152,14 @@ class RowLedger:
                 "ID": frame["ID"].to_numpy(),
                 "TIME": frame["TIME"].to_numpy(dtype=np.float64),
                 "DVID": pd.Series(_per_row(dvid, n, "DVID")).astype("str").to_numpy(),
-                "STATUS": pd.Series(_per_row(status, n, "status")).astype("str").to_numpy(),
-                "REASON": pd.Series(_per_row(reason, n, "reason")).astype("str").to_numpy(),
+                **_status_reason(status, reason, n),
             }
         )
-        return cls(table.sort_values("ROW", kind="stable").reset_index(drop=True))
+        return cls._sorted(table)
+
+    @classmethod
+    def _sorted(cls, table: pd.DataFrame) -> RowLedger:
+        return cls(table.sort_values(list(cls.KEY), kind="stable").reset_index(drop=True))
 
     @classmethod
     def concat(cls, ledgers: Iterable[RowLedger]) -> RowLedger:
@@ -153,13 +178,16 @@ class RowLedger:
         Raises
         ------
         BlinapkError
-            If a ROW appears in more than one ledger.
+            If a ROW appears in more than one ledger, or the ledgers are of
+            different kinds (event-table and clinical).
         """
-        tables = [lg._table for lg in ledgers]
-        if not tables:
+        ledgers = list(ledgers)
+        if not ledgers:
             return cls.empty()
-        table = pd.concat(tables, ignore_index=True)
-        return cls(table.sort_values("ROW", kind="stable").reset_index(drop=True))
+        if any(type(lg) is not cls for lg in ledgers):
+            kinds = sorted({type(lg).__name__ for lg in ledgers})
+            raise BlinapkError(f"{cls.__name__}.concat: cannot join ledgers of kinds {kinds}")
+        return cls._sorted(pd.concat([lg._table for lg in ledgers], ignore_index=True))
 
     @classmethod
     def empty(cls) -> RowLedger:
@@ -236,7 +264,7 @@ class RowLedger:
         BlinapkError
             Naming what does not add up.
         """
-        problems = _problems(self._table)
+        problems = _problems(self._table, self.KEY)
         counts = self.counts(by="status")
         if int(counts["N"].sum()) != self.n_in:
             problems.append("status counts do not sum to the number of rows")
@@ -245,12 +273,118 @@ class RowLedger:
                 if int(expected) != self.n_in:
                     problems.append(f"ledger has {self.n_in} rows, input had {int(expected)}")
             else:
-                rows = expected["ROW"] if isinstance(expected, pd.DataFrame) else expected
-                want = set(int(r) for r in rows)
-                have = set(self._table["ROW"].tolist())
+                want = self._expected_keys(expected)
+                have = set(_keys(self._table, self.KEY))
                 if want - have:
                     problems.append(f"input rows not in the ledger: {sorted(want - have)[:10]}")
                 if have - want:
                     problems.append(f"ledger rows not in the input: {sorted(have - want)[:10]}")
         if problems:
-            raise BlinapkError("RowLedger does not add up: " + "; ".join(problems))
+            raise BlinapkError(f"{type(self).__name__} does not add up: " + "; ".join(problems))
+
+    @staticmethod
+    def _expected_keys(expected: pd.DataFrame | Iterable[int]) -> set:
+        rows = expected["ROW"] if isinstance(expected, pd.DataFrame) else expected
+        return set(int(r) for r in rows)
+
+
+@dataclass(frozen=True, eq=False)
+class ClinicalLedger(RowLedger):
+    """Frozen table ``TABLE, ROW, ID, DAY, STATUS, REASON``: the fate of clinical-table rows.
+
+    The clinical counterpart of :class:`RowLedger`, with the same statuses,
+    checks and counts. A row is identified by its table (``subjects``,
+    ``assessments`` or ``adverse_events``) and its 1-based source ``ROW``;
+    ``DAY`` is the assessment day or adverse-event onset (NaN for subjects).
+    Build it with :meth:`from_reasons` or :meth:`concat`.
+
+    Parameters
+    ----------
+    _table : DataFrame
+        The ledger table (private; use :meth:`to_frame`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> visits = pd.DataFrame({"ROW": [1, 2, 3], "ID": [7, 7, 8], "DAY": [29.0, 57, 29]})
+    >>> led = ClinicalLedger.from_reasons(visits, ["used", "excluded", "used"],
+    ...                                   ["", "after relapse", ""], table="assessments")
+    >>> led.check({"assessments": visits})
+    >>> led.excluded()
+             TABLE  ROW  ID   DAY    STATUS         REASON
+    0  assessments    2   7  57.0  excluded  after relapse
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("TABLE", "ROW")
+
+    @classmethod
+    def from_reasons(
+        cls,
+        frame: pd.DataFrame,
+        status: str | Sequence[str] | pd.Series,
+        reason: str | Sequence[str] | pd.Series | None = "",
+        *,
+        table: str,
+        day: str | None = None,
+    ) -> ClinicalLedger:
+        """Build a ledger for the rows of one clinical table.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Rows considered, with ``ROW`` and ``ID``, e.g. ``data.assessments``.
+        status : str or sequence of str
+            One status for all rows, or one per row.
+        reason : str or sequence of str, optional
+            One reason for all rows, or one per row (None/NaN/"" = no reason).
+        table : str
+            The table the rows come from.
+        day : str, optional
+            Column giving ``DAY``; default ``DAY``, else ``START_DAY``, else none (NaN).
+
+        Returns
+        -------
+        ClinicalLedger
+            Sorted by table, then ROW.
+
+        Raises
+        ------
+        BlinapkError
+            On an unknown table or status, a ``used`` row with a reason, a
+            ``modified``/``excluded`` row without one, or a repeated row.
+        """
+        if table not in TABLES:
+            raise BlinapkError(f"ClinicalLedger: table must be one of {TABLES}, got {table!r}")
+        missing = [c for c in ("ROW", "ID", *([day] if day else [])) if c not in frame.columns]
+        if missing:
+            raise BlinapkError(f"ClinicalLedger.from_reasons: frame lacks column(s) {missing}")
+        day = day or next((c for c in ("DAY", "START_DAY") if c in frame.columns), None)
+        n = len(frame)
+        out = pd.DataFrame(
+            {
+                "TABLE": pd.Series([table] * n, dtype="str").to_numpy(),
+                "ROW": frame["ROW"].to_numpy(dtype=np.int64),
+                "ID": frame["ID"].to_numpy(),
+                "DAY": frame[day].to_numpy(dtype=np.float64) if day else np.full(n, np.nan),
+                **_status_reason(status, reason, n),
+            }
+        )
+        return cls._sorted(out)
+
+    @classmethod
+    def empty(cls) -> ClinicalLedger:
+        """Return a ledger with no rows."""
+        return cls.from_reasons(pd.DataFrame({"ROW": [], "ID": []}), "used", table=TABLES[0])
+
+    @staticmethod
+    def _expected_keys(expected) -> set:
+        """Keys from a frame with TABLE and ROW, a {table: frame or ROWs} mapping, or pairs."""
+        if isinstance(expected, pd.DataFrame):
+            return set(zip(expected["TABLE"], (int(r) for r in expected["ROW"]), strict=True))
+        if isinstance(expected, Mapping):
+            out = set()
+            for table, rows in expected.items():
+                rows = rows["ROW"] if isinstance(rows, pd.DataFrame) else rows
+                out |= {(table, int(r)) for r in rows}
+            return out
+        return {(t, int(r)) for t, r in expected}

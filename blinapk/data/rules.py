@@ -103,15 +103,20 @@ def _table_issue(name: str):
     return check
 
 
-def _check_missing_column(p: Prepared):
-    if not p.had_columns:
-        return
-    for col in REQUIRED:
-        if col not in p.given:
-            yield Violation(
-                "missing_column", col, (), f"required column {col} is missing (columns present: "
-                f"{', '.join(c for c in p.raw.columns if c != 'ROW') or 'none'})"
-            )
+def _required(columns: Sequence[str]):
+    """Check factory: each of ``columns`` is present (shared with the clinical tables)."""
+
+    def check(p: Prepared):
+        if not p.had_columns:
+            return
+        for col in columns:
+            if col not in p.given:
+                yield Violation(
+                    "missing_column", col, (), f"required column {col} is missing (columns "
+                    f"present: {', '.join(c for c in p.raw.columns if c != 'ROW') or 'none'})"
+                )
+
+    return check
 
 
 def _check_empty_column(p: Prepared):
@@ -142,14 +147,21 @@ def _check_non_numeric(p: Prepared):
         )
 
 
-def _check_missing_key(p: Prepared):
-    for col in ("ID", "TIME", "EVID"):
-        if col not in p.frame.columns:
-            continue
-        miss = p.frame[col].isna().to_numpy()
-        if col in p.non_numeric:
-            miss = miss & ~p.non_numeric[col].to_numpy()
-        yield from _violation("missing_value", p, col, miss, f"{col} must not be missing", False)
+def _never_missing(columns: Sequence[str]):
+    """Check factory: no cell of ``columns`` is empty (text cells are ``non_numeric``'s)."""
+
+    def check(p: Prepared):
+        for col in columns:
+            if col not in p.frame.columns:
+                continue
+            miss = p.frame[col].isna().to_numpy()
+            if col in p.non_numeric:
+                miss = miss & ~p.non_numeric[col].to_numpy()
+            yield from _violation(
+                "missing_value", p, col, miss, f"{col} must not be missing", False
+            )
+
+    return check
 
 
 def _check_non_finite(p: Prepared):
@@ -383,10 +395,11 @@ RULES: tuple[Rule, ...] = (
          _table_issue("duplicate_column")),
     Rule("row_column", "An input ROW column holds unique integers >= 1.",
          _table_issue("row_column")),
-    Rule("missing_column", "Every required column is present.", _check_missing_column),
+    Rule("missing_column", "Every required column is present.", _required(REQUIRED)),
     Rule("empty_column", "No column is entirely empty.", _check_empty_column),
     Rule("non_numeric", "Numeric contract columns hold numbers.", _check_non_numeric),
-    Rule("missing_value", "ID, TIME and EVID are never missing.", _check_missing_key),
+    Rule("missing_value", "ID, TIME and EVID are never missing.",
+         _never_missing(("ID", "TIME", "EVID"))),
     Rule("non_finite", "No numeric value is infinite.", _check_non_finite),
     Rule("negative", "TIME, AMT, RATE, LLOQ, LOD, BSA, WT, AGE, CRCL, BLAST >= 0; "
          "DV >= 0 where MDV == 0.",

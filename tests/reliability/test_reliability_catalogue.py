@@ -32,14 +32,16 @@ from reliability_cases_api import (
     PRIOR_CASES,
     SPEC_CASES,
 )
+from reliability_cases_clinical import CLINICAL_CASES, CLINICAL_WARNINGS
 
-from blinapk.data import Dataset, read_dataset
+from blinapk.data import ClinicalData, Dataset, read_dataset
 from blinapk.errors import BlinapkError, BlinapkWarning, DataValidationError, Violation
 
 ERROR_CASES = tuple(c for c in (*DATA_CASES, *UNIT_CASES, *CARD_CASES, *SPEC_CASES,
-                                *PRIOR_CASES, *DOSING_CASES, *NCA_CASES)
+                                *PRIOR_CASES, *DOSING_CASES, *NCA_CASES, *CLINICAL_CASES)
                     if issubclass(c.expect, BlinapkError))
-WARN_CASES = tuple(c for c in (*WARNING_CASES, *DOSING_CASES) if issubclass(c.expect, Warning))
+WARN_CASES = tuple(c for c in (*WARNING_CASES, *DOSING_CASES, *CLINICAL_WARNINGS)
+                   if issubclass(c.expect, Warning))
 ALL = (*ERROR_CASES, *WARN_CASES)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -53,7 +55,8 @@ def test_catalogue_is_large_and_unique():
     assert len(names) == len(set(names))
     assert len(ALL) >= 40
     # every area of the issue is represented
-    assert {c.area for c in ALL} >= {"data", "units", "card", "spec", "prior", "dosing", "nca"}
+    assert {c.area for c in ALL} >= {"data", "units", "card", "spec", "prior", "dosing", "nca",
+                                     "clinical"}
 
 
 def _raise_site(exc: BaseException) -> str:
@@ -114,6 +117,10 @@ def test_suspicious_input_warns_and_keeps_every_row(case, tmp_path):
     if isinstance(result, Dataset):
         # a warning is not a licence to drop: every source row is still there
         assert sorted(result.frame["ROW"]) == list(range(1, len(base_frame()) + 1))
+    if isinstance(result, ClinicalData):
+        for name in result.tables:
+            rows = result.table(name)["ROW"]
+            assert sorted(rows) == list(range(1, len(rows) + 1))
 
 
 @pytest.mark.parametrize("case", DOSING_GAPS, ids=_ids(DOSING_GAPS))
