@@ -23,7 +23,6 @@ See docs/endpoints.md.
 from blinapk.endpoints.ae import TreatmentEmergent, compute_ae_incidence, derive_treatment_emergent
 from blinapk.endpoints.best import (
     BestResponse,
-    RateTable,
     derive_best_response,
     summarize_response,
     validate_relapse,
@@ -32,6 +31,7 @@ from blinapk.endpoints.episodes import AEEpisodes, derive_ae_episodes, summarize
 from blinapk.endpoints.hsct import compute_hsct_outcomes
 from blinapk.endpoints.km import KMResult, compute_km
 from blinapk.endpoints.logrank import LogRankResult, compute_logrank
+from blinapk.endpoints.rates import RateTable
 from blinapk.endpoints.response import (
     MT103_211,
     RESPONSES,

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from blinapk.data import RowLedger
-from blinapk.endpoints._binom import RATE_COLUMNS, proportion
 from blinapk.endpoints._frames import (
     as_list,
     require_columns,
@@ -34,7 +33,7 @@ from blinapk.endpoints._frames import (
     table_ledger,
     with_row,
 )
-from blinapk.endpoints.best import RateTable
+from blinapk.endpoints.rates import RATE_COLUMNS, RateTable, proportion
 
 __all__ = ["TreatmentEmergent", "compute_ae_incidence", "derive_treatment_emergent"]
 

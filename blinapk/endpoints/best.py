@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from blinapk.data import RowLedger
-from blinapk.endpoints._binom import RATE_COLUMNS, proportion
 from blinapk.endpoints._frames import as_list, subject_index, table_ledger
+from blinapk.endpoints.rates import RATE_COLUMNS, RateTable, proportion
 from blinapk.endpoints.response import (
     MT103_211,
     RESPONSES,
@@ -43,7 +43,6 @@ from blinapk.errors import DataValidationError, Violation
 
 __all__ = [
     "BestResponse",
-    "RateTable",
     "derive_best_response",
     "summarize_response",
     "validate_relapse",
@@ -51,34 +50,6 @@ __all__ = [
 
 _RANK = {r: i for i, r in enumerate(RESPONSES)}
 _REMISSION = ("CR", "CRh*")
-
-
-@dataclass(frozen=True)
-class RateTable:
-    """Rates with exact 95 % CIs (frozen).
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        Grouping and label columns, then ``N_SUBJECTS`` (with the outcome),
-        ``N_AT_RISK`` (denominator), ``PCT``, ``LOWER``, ``UPPER`` (percent,
-        Clopper-Pearson) and ``REASON`` (why a rate is NaN).
-    ledger : RowLedger or None
-        Fate of the input rows, where the rate used a row-level table.
-    settings : dict
-        Arguments of the call.
-    """
-
-    table: pd.DataFrame = field(repr=False)
-    ledger: RowLedger | None = field(default=None, repr=False)
-    settings: dict = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return a copy of the rate table."""
-        return self.table.copy()
-
-    def __len__(self) -> int:
-        return len(self.table)
 
 
 @dataclass(frozen=True)

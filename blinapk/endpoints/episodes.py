@@ -24,9 +24,8 @@ import numpy as np
 import pandas as pd
 
 from blinapk.data import RowLedger
-from blinapk.endpoints._binom import RATE_COLUMNS, proportion
 from blinapk.endpoints._frames import as_list, require_columns, table_ledger, with_row
-from blinapk.endpoints.best import RateTable
+from blinapk.endpoints.rates import RATE_COLUMNS, RateTable, proportion
 from blinapk.errors import DataValidationError, Violation
 
 __all__ = ["EPISODES", "AEEpisodes", "derive_ae_episodes", "summarize_ae_episodes"]
@@ -64,18 +63,15 @@ class AEEpisodes:
 
 
 def _check_episodes(ep: pd.DataFrame) -> None:
-    problems = []
-    bad = ~ep["EPISODE"].isin(EPISODES)
-    if bad.any():
-        problems.append(Violation("episode_kind", "EPISODE", tuple(np.flatnonzero(bad) + 1),
-                                  f"EPISODE must be one of {EPISODES}"))
-    if ep["DAY"].isna().any():
-        problems.append(Violation("episode_day", "DAY", tuple(np.flatnonzero(ep["DAY"].isna()) + 1),
-                                  "every episode needs its start DAY"))
-    dup = ep.duplicated(["ID", "DAY"], keep=False)
-    if dup.any():
-        problems.append(Violation("episode_day", "DAY", tuple(np.flatnonzero(dup) + 1),
-                                  "two episodes of one subject start on the same day"))
+    checks = [
+        (~ep["EPISODE"].isin(EPISODES), "episode_kind", "EPISODE",
+         f"EPISODE must be one of {EPISODES}"),
+        (ep["DAY"].isna(), "episode_day", "DAY", "every episode needs its start DAY"),
+        (ep.duplicated(["ID", "DAY"], keep=False) & ep["DAY"].notna(), "episode_day", "DAY",
+         "two episodes of one subject start on the same day"),
+    ]
+    problems = [Violation(rule, col, tuple(int(r) for r in ep.loc[mask, "ROW"]), text)
+                for mask, rule, col, text in checks if mask.any()]
     if problems:
         raise DataValidationError(problems)
 
@@ -103,14 +99,16 @@ def derive_ae_episodes(
     ------
     DataValidationError
         On an unknown ``EPISODE``, a missing ``DAY`` or two episodes of a
-        subject on one day (row numbers of the episode table).
+        subject on one day (rows: the episode table's ``ROW``, else 1-based
+        positions).
     """
     ae = with_row(adverse_events)
     require_columns(ae, ["ID", "START_DAY"], "adverse_events")
-    ep = episodes.reset_index(drop=True)
+    ep = with_row(episodes)
     require_columns(ep, ["ID", "DAY", "EPISODE"], "episodes")
     _check_episodes(ep)
-    ep = ep.assign(DAY=ep["DAY"].astype(float)).sort_values(["ID", "DAY"], kind="stable")
+    ep = ep.drop(columns="ROW").assign(DAY=ep["DAY"].astype(float))
+    ep = ep.sort_values(["ID", "DAY"], kind="stable")
     ep["EPISODE_NUMBER"] = ep.groupby("ID").cumcount() + 1
     extra = [c for c in ep.columns if c not in ("ID", "DAY", "EPISODE", "EPISODE_NUMBER")]
     right = ep.rename(columns={"DAY": "EPISODE_DAY"})

@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from blinapk.endpoints._binom import RATE_COLUMNS, proportion
 from blinapk.endpoints._frames import as_list, require_columns, subject_index, table_ledger
-from blinapk.endpoints.best import RateTable
+from blinapk.endpoints.rates import RATE_COLUMNS, RateTable, proportion
 from blinapk.errors import BlinapkError
 
 __all__ = ["compute_hsct_outcomes"]

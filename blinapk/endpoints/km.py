@@ -49,14 +49,27 @@ _CURVE_COLUMNS = ("ENDPOINT", "GROUP", "TIME", "AT_RISK", "N_EVENT", "N_CENSOR",
 _TOL = float(np.sqrt(np.finfo(float).eps))  # R's quantile.survfit tolerance
 
 
+def risk_counts(
+    times: np.ndarray, events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct times with the number at risk (time >= t), events and censorings at each.
+
+    Examples
+    --------
+    >>> risk_counts(np.array([2.0, 1, 2, 3]), np.array([1, 1, 0, 0]))
+    (array([1., 2., 3.]), array([4, 3, 1]), array([1, 1, 0]), array([0, 1, 1]))
+    """
+    grid, inverse, counts = np.unique(times, return_inverse=True, return_counts=True)
+    n_event = np.bincount(inverse, weights=events, minlength=grid.size).astype(np.int64)
+    at_risk = times.size - np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return grid, at_risk.astype(np.int64), n_event, counts - n_event
+
+
 def _curve(times: np.ndarray, events: np.ndarray, conf_level: float, conf_type: str) -> dict:
     sample = stats.CensoredData(uncensored=times[events == 1], right=times[events == 0])
     sf = stats.ecdf(sample).sf
-    grid = np.unique(times)
+    grid, at_risk, n_event, n_censor = risk_counts(times, events)
     surv = sf.evaluate(grid)
-    at_risk = (times[None, :] >= grid[:, None]).sum(axis=1)
-    n_event = ((times[None, :] == grid[:, None]) & (events[None, :] == 1)).sum(axis=1)
-    n_censor = ((times[None, :] == grid[:, None]) & (events[None, :] == 0)).sum(axis=1)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # S = 0 or 1: patched below
         if conf_type == "log":
@@ -161,11 +174,8 @@ class KMResult:
         times = ["MEDIAN", "MEDIAN_LOWER", "MEDIAN_UPPER"]
         return self._units(self.table.copy(), times)
 
-    def _groups(self):
-        yield from self.curves.groupby(["ENDPOINT", "GROUP"], sort=False)
-
     def survival_at(self, times: Sequence[float]) -> pd.DataFrame:
-        """Survival with its band and number at risk at the given times.
+        """Return survival with its band and number at risk at the given times.
 
         Parameters
         ----------
@@ -175,25 +185,10 @@ class KMResult:
         Returns
         -------
         pandas.DataFrame
-            ``ENDPOINT, GROUP, TIME, SURVIVAL, LOWER, UPPER, AT_RISK, REASON``.
+            ``ENDPOINT, GROUP, TIME, SURVIVAL, LOWER, UPPER, AT_RISK, REASON``;
+            NaN with a reason after the last follow-up time.
         """
-        rows = []
-        for (endpoint, group), c in self._groups():
-            t = c["TIME"].to_numpy()
-            for x in times:
-                i = np.searchsorted(t, x, side="right") - 1
-                row = {"ENDPOINT": endpoint, "GROUP": group, "TIME": float(x),
-                       "AT_RISK": _at_risk(c, x), "REASON": ""}
-                if x > t[-1]:
-                    row.update(SURVIVAL=np.nan, LOWER=np.nan, UPPER=np.nan,
-                               REASON=f"after the last follow-up time ({t[-1]:g})")
-                elif i < 0:
-                    row.update(SURVIVAL=1.0, LOWER=1.0, UPPER=1.0)
-                else:
-                    row.update({k: float(c[k].iloc[i]) for k in ("SURVIVAL", "LOWER", "UPPER")})
-                rows.append(row)
-        cols = ["ENDPOINT", "GROUP", "TIME", "SURVIVAL", "LOWER", "UPPER", "AT_RISK", "REASON"]
-        return self._units(pd.DataFrame(rows, columns=cols), ["TIME"])
+        return self._units(_survival_at(self.curves, times), ["TIME"])
 
     def at_risk(self, times: Sequence[float]) -> pd.DataFrame:
         """Return the number at risk (time >= t) per endpoint and group: the risk table.
@@ -206,9 +201,29 @@ class KMResult:
         return self.survival_at(times)[["ENDPOINT", "GROUP", "TIME", "AT_RISK"]]
 
 
-def _at_risk(curve: pd.DataFrame, x: float) -> int:
-    after = curve.loc[curve["TIME"] >= x, "AT_RISK"]
-    return int(after.iloc[0]) if len(after) else 0
+def _groups(curves: pd.DataFrame):
+    return curves.groupby(["ENDPOINT", "GROUP"], sort=False)
+
+
+def _survival_at(curves: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
+    rows = []
+    for (endpoint, group), c in _groups(curves):
+        t = c["TIME"].to_numpy()
+        for x in times:
+            i = np.searchsorted(t, x, side="right") - 1
+            later = c.loc[c["TIME"] >= x, "AT_RISK"]
+            row = {"ENDPOINT": endpoint, "GROUP": group, "TIME": float(x),
+                   "AT_RISK": int(later.iloc[0]) if len(later) else 0, "REASON": ""}
+            if x > t[-1]:
+                row.update(SURVIVAL=np.nan, LOWER=np.nan, UPPER=np.nan,
+                           REASON=f"after the last follow-up time ({t[-1]:g})")
+            elif i < 0:
+                row.update(SURVIVAL=1.0, LOWER=1.0, UPPER=1.0)
+            else:
+                row.update({k: float(c[k].iloc[i]) for k in ("SURVIVAL", "LOWER", "UPPER")})
+            rows.append(row)
+    cols = ["ENDPOINT", "GROUP", "TIME", "SURVIVAL", "LOWER", "UPPER", "AT_RISK", "REASON"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _landmark_labels(landmarks) -> dict[str, float]:
@@ -290,22 +305,21 @@ def compute_km(
               else pd.DataFrame(columns=list(_CURVE_COLUMNS)))
     settings = {"conf_level": conf_level, "conf_type": conf_type, "by": samples.by,
                 "landmarks": labels, "unit": samples.unit}
-    result = KMResult(curves=curves, table=pd.DataFrame(), excluded=samples.excluded,
-                      settings=settings)
-    rows = [_summary_row(e, g, c) for (e, g), c in result._groups()]
+    return KMResult(curves=curves, table=_summary(curves, labels), excluded=samples.excluded,
+                    settings=settings)
+
+
+def _summary(curves: pd.DataFrame, labels: dict[str, float]) -> pd.DataFrame:
+    rows = [_summary_row(e, g, c) for (e, g), c in _groups(curves)]
     table = pd.DataFrame(rows, columns=["ENDPOINT", "GROUP", "N", "EVENTS", "CENSORED",
                                         "MEDIAN", "MEDIAN_LOWER", "MEDIAN_UPPER", "NOTE"])
-    if labels:
-        marks = result.survival_at(list(labels.values()))
-        for label, t in labels.items():
-            m = marks.loc[marks["TIME"] == t].set_index(["ENDPOINT", "GROUP"])
-            key = pd.MultiIndex.from_frame(table[["ENDPOINT", "GROUP"]])
-            pos = table.columns.get_loc("NOTE")
-            for suffix, col in (("", "SURVIVAL"), ("_LOWER", "LOWER"), ("_UPPER", "UPPER")):
-                table.insert(pos, f"SURV_{label}{suffix}", m.loc[key, col].to_numpy())
-                pos += 1
-            late = m.loc[key, "REASON"].to_numpy() != ""
-            table.loc[late, "NOTE"] = [
-                "; ".join(filter(None, [n, f"no follow-up at {label}"]))
-                for n in table.loc[late, "NOTE"]]
-    return KMResult(curves=curves, table=table, excluded=samples.excluded, settings=settings)
+    for label, t in labels.items():
+        mark = _survival_at(curves, [t])  # one row per group, in the table's order
+        pos = table.columns.get_loc("NOTE")
+        for suffix, col in (("", "SURVIVAL"), ("_LOWER", "LOWER"), ("_UPPER", "UPPER")):
+            table.insert(pos, f"SURV_{label}{suffix}", mark[col].to_numpy())
+            pos += 1
+        late = mark["REASON"].to_numpy() != ""
+        table.loc[late, "NOTE"] = ["; ".join(filter(None, [n, f"no follow-up at {label}"]))
+                                   for n in table.loc[late, "NOTE"]]
+    return table

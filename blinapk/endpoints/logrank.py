@@ -44,11 +44,14 @@ def logrank_k_sample(
     """
     labels = np.unique(group)
     event_times = np.unique(time[event == 1])
-    at_risk = np.array([(time[group == g][None, :] >= event_times[:, None]).sum(axis=1)
-                        for g in labels], dtype=float)  # k x J
-    deaths = np.array([((time[group == g][None, :] == event_times[:, None])
-                        & (event[group == g][None, :] == 1)).sum(axis=1)
-                       for g in labels], dtype=float)
+    at_risk = np.empty((labels.size, event_times.size))  # k x J
+    deaths = np.empty_like(at_risk)
+    for i, g in enumerate(labels):
+        t = np.sort(time[group == g])
+        at_risk[i] = t.size - np.searchsorted(t, event_times, side="left")
+        d = np.sort(time[(group == g) & (event == 1)])
+        deaths[i] = (np.searchsorted(d, event_times, side="right")
+                     - np.searchsorted(d, event_times, side="left"))
     n, d = at_risk.sum(axis=0), deaths.sum(axis=0)
     share = at_risk / n
     expected = (d * share).sum(axis=1)

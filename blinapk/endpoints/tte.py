@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from blinapk.endpoints._frames import DAYS_PER_MONTH, as_list, subject_index
-from blinapk.endpoints.best import BestResponse
+from blinapk.endpoints.best import BestResponse, validate_relapse
 from blinapk.errors import BlinapkError, DataValidationError, Violation
 
 __all__ = ["ENDPOINTS", "TimeToEvent", "derive_tte"]
@@ -228,7 +228,8 @@ def derive_tte(
     ------
     DataValidationError
         If a day contradicts another (contact, relapse or alloHSCT after
-        death; an end day before the start) -- every violation at once.
+        death; an end day before the start) -- every violation at once; or
+        a relapse without an earlier CR/CRh* (with ``best``).
     BlinapkError
         On an unknown endpoint or option, or RFS/TTR requested without ``best``.
     """
@@ -245,6 +246,8 @@ def derive_tte(
             f"rfs_censoring must be 'assessment' or 'contact', not {rfs_censoring!r}")
     hsct_for = set(ENDPOINTS if censor_at_hsct is True else () if censor_at_hsct is False
                    else censor_at_hsct)
+    if best is not None:
+        validate_relapse(subjects, best.assessments)
     violations = _day_violations(subj)
     remission = _remission_days(best)
     rules: dict[str, Callable] = {

@@ -15,7 +15,7 @@ from blinapk.endpoints import (
     derive_treatment_emergent,
     summarize_ae_episodes,
 )
-from blinapk.endpoints._binom import proportion
+from blinapk.endpoints.rates import proportion
 from blinapk.errors import DataValidationError
 
 

@@ -159,3 +159,10 @@ def test_subjects_not_modified():
     before = SUBJECTS.copy()
     derive_tte(SUBJECTS, BEST, censor_at_hsct=True)
     pd.testing.assert_frame_equal(SUBJECTS, before)
+
+
+def test_relapse_check_also_runs_in_derive_tte():
+    s = subjects({"ID": 1, "RELAPSE_DAY": 60, "LAST_CONTACT_DAY": 90})
+    best = derive_best_response(assessments(assessment(1, MARROW_BLAST=50.0)))  # no subjects
+    with pytest.raises(DataValidationError, match="relapse_without_remission"):
+        derive_tte(s, best)

@@ -1,4 +1,4 @@
-"""Proportions with exact (Clopper-Pearson) confidence intervals.
+"""Rates (proportions) with exact Clopper-Pearson confidence intervals.
 
 Clopper & Pearson (Biometrika 1934): the interval inverts two one-sided
 binomial tests, so its coverage is at least the nominal level; computed with
@@ -7,10 +7,15 @@ binomial tests, so its coverage is at least the nominal level; computed with
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-__all__ = ["RATE_COLUMNS", "proportion"]
+from blinapk.data import RowLedger
+
+__all__ = ["RATE_COLUMNS", "RateTable", "proportion"]
 
 #: Columns of every incidence / rate table of the endpoint layer.
 RATE_COLUMNS: tuple[str, ...] = ("N_SUBJECTS", "N_AT_RISK", "PCT", "LOWER", "UPPER", "REASON")
@@ -47,3 +52,31 @@ def proportion(k: int, n: int, conf_level: float = 0.95) -> dict:
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=conf_level, method="exact")
     return {"N_SUBJECTS": k, "N_AT_RISK": n, "PCT": 100.0 * k / n, "LOWER": 100.0 * ci.low,
             "UPPER": 100.0 * ci.high, "REASON": ""}
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """Rates with exact confidence intervals (frozen).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Grouping and label columns, then ``N_SUBJECTS`` (with the outcome),
+        ``N_AT_RISK`` (denominator), ``PCT``, ``LOWER``, ``UPPER`` (percent,
+        Clopper-Pearson) and ``REASON`` (why a rate is NaN).
+    ledger : RowLedger or None
+        Fate of the input rows, where the rates came from a row-level table.
+    settings : dict
+        Arguments of the call.
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    ledger: RowLedger | None = field(default=None, repr=False)
+    settings: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a copy of the rate table."""
+        return self.table.copy()
+
+    def __len__(self) -> int:
+        return len(self.table)
