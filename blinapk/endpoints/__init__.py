@@ -3,7 +3,7 @@
 Input: the clinical tables (subjects, assessments, adverse events) as read
 and validated by :mod:`blinapk.data`, or frames with the same upper-case
 columns. Results are frozen objects with ``.to_frame()``; every row left out
-is listed in a :class:`~blinapk.data.RowLedger` or an ``excluded`` table.
+is listed in a :class:`~blinapk.data.ClinicalLedger` or an ``excluded`` table.
 
 Response (MT103-211 criteria)
     :func:`derive_response` (per assessment: CR, CRh*, PR, NR, NE),

@@ -3,7 +3,7 @@
 The clinical tables arrive validated (upper-case contract columns, a 1-based
 ``ROW`` column). Hand-built frames without ``ROW`` are numbered 1..n in their
 order. :func:`table_ledger` is the one place that decides what a clinical-table
-row looks like in a :class:`~blinapk.data.RowLedger`.
+row looks like in a :class:`~blinapk.data.ClinicalLedger`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from blinapk.data import RowLedger
+from blinapk.data import ClinicalLedger
 from blinapk.errors import DataValidationError, Violation
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 #: Days per month for month-scale times (365.25 / 12).
 DAYS_PER_MONTH: float = 30.4375
 
-# The ledger's TIME is the day a row happened on; DVID names the table.
+# The day a row happened on, as the ledger's DAY.
 _LEDGER_TIME = {"assessments": "DAY", "adverse_events": "START_DAY", "subjects": None}
 
 
@@ -99,12 +99,11 @@ def table_ledger(
     status: str | Sequence[str] | pd.Series,
     reason: str | Sequence[str] | pd.Series | None = "",
     time: str | None = None,
-) -> RowLedger:
+) -> ClinicalLedger:
     """Build the ledger of a clinical-table frame (``ROW`` and ``ID`` needed).
 
-    ``TIME`` is the row's day (``DAY`` for assessments, ``START_DAY`` for
-    adverse events, empty for subjects unless ``time`` names a column) and
-    ``DVID`` the table name.
+    ``DAY`` is the row's day (``DAY`` for assessments, ``START_DAY`` for
+    adverse events, empty for subjects unless ``time`` names a column).
 
     Parameters
     ----------
@@ -113,17 +112,16 @@ def table_ledger(
     table : {"assessments", "adverse_events", "subjects"}
         Which clinical table the rows come from.
     status, reason
-        As :meth:`blinapk.data.RowLedger.from_reasons`.
+        As :meth:`blinapk.data.ClinicalLedger.from_reasons`.
     time : str, optional
-        Column to use as ``TIME`` instead of the table's default.
+        Column to use as ``DAY`` instead of the table's default.
 
     Returns
     -------
-    RowLedger
+    ClinicalLedger
     """
     time_col = time or _LEDGER_TIME[table]
-    day = frame[time_col] if time_col in frame.columns else np.nan
-    rows = pd.DataFrame({"ROW": frame["ROW"].to_numpy(), "ID": frame["ID"].to_numpy(),
-                         "TIME": pd.to_numeric(pd.Series(day, index=frame.index)).to_numpy(),
-                         "DVID": table})
-    return RowLedger.from_reasons(rows, status=status, reason=reason)
+    day = time_col if time_col in frame.columns else None
+    rows = frame.drop(columns=[c for c in ("DAY", "START_DAY") if c != day and c in frame],
+                      errors="ignore")
+    return ClinicalLedger.from_reasons(rows, status=status, reason=reason, table=table, day=day)

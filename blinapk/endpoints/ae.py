@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from blinapk.data import RowLedger
+from blinapk.data import ClinicalLedger
 from blinapk.endpoints._frames import (
     as_list,
     require_columns,
@@ -49,7 +49,7 @@ class TreatmentEmergent:
     table : pandas.DataFrame
         The input events with ``ROW``, ``WINDOW_END`` (last day of the
         window) and ``TE`` (bool).
-    ledger : RowLedger
+    ledger : ClinicalLedger
         Fate of every event row: used, modified (a conservative reading of a
         missing value) or excluded (outside the window, unknown subject,
         no grade).
@@ -58,7 +58,7 @@ class TreatmentEmergent:
     """
 
     table: pd.DataFrame = field(repr=False)
-    ledger: RowLedger = field(repr=False)
+    ledger: ClinicalLedger = field(repr=False)
     window_days: int = 30
 
     def to_frame(self) -> pd.DataFrame:

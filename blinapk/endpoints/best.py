@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from blinapk.data import RowLedger
+from blinapk.data import ClinicalLedger
 from blinapk.endpoints._frames import as_list, subject_index, table_ledger
 from blinapk.endpoints.rates import RATE_COLUMNS, RateTable, proportion
 from blinapk.endpoints.response import (
@@ -64,7 +64,7 @@ class BestResponse:
         MRD_RESPONSE, MRD_DAY, N_ASSESSMENTS, N_NE, REASON, MRD_REASON``.
     assessments : ResponseAssessments
         Every assessment's category (all cycles).
-    ledger : RowLedger
+    ledger : ClinicalLedger
         Fate of every assessment row (excluded: outside the window, no
         CYCLE/DAY, unknown subject).
     max_cycle : int
@@ -73,7 +73,7 @@ class BestResponse:
 
     table: pd.DataFrame = field(repr=False)
     assessments: ResponseAssessments = field(repr=False)
-    ledger: RowLedger = field(repr=False)
+    ledger: ClinicalLedger = field(repr=False)
     max_cycle: int = 2
 
     def to_frame(self) -> pd.DataFrame:

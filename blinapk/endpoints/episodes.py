@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from blinapk.data import RowLedger
+from blinapk.data import ClinicalLedger
 from blinapk.endpoints._frames import as_list, require_columns, table_ledger, with_row
 from blinapk.endpoints.rates import RATE_COLUMNS, RateTable, proportion
 from blinapk.errors import DataValidationError, Violation
@@ -46,7 +46,7 @@ class AEEpisodes:
         ``DAY_IN_EPISODE`` and the extra episode columns.
     episodes : pandas.DataFrame
         The episode table (the denominators of :func:`summarize_ae_episodes`).
-    ledger : RowLedger
+    ledger : ClinicalLedger
         Fate of every event row.
     max_days : float or None
         Window length after an episode start (None: until the next episode).
@@ -54,7 +54,7 @@ class AEEpisodes:
 
     table: pd.DataFrame = field(repr=False)
     episodes: pd.DataFrame = field(repr=False)
-    ledger: RowLedger = field(repr=False)
+    ledger: ClinicalLedger = field(repr=False)
     max_days: float | None = None
 
     def to_frame(self) -> pd.DataFrame:

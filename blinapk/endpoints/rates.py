@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from blinapk.data import RowLedger
+from blinapk.data import ClinicalLedger
 
 __all__ = ["RATE_COLUMNS", "RateTable", "proportion"]
 
@@ -64,14 +64,14 @@ class RateTable:
         Grouping and label columns, then ``N_SUBJECTS`` (with the outcome),
         ``N_AT_RISK`` (denominator), ``PCT``, ``LOWER``, ``UPPER`` (percent,
         Clopper-Pearson) and ``REASON`` (why a rate is NaN).
-    ledger : RowLedger or None
+    ledger : ClinicalLedger or None
         Fate of the input rows, where the rates came from a row-level table.
     settings : dict
         Arguments of the call.
     """
 
     table: pd.DataFrame = field(repr=False)
-    ledger: RowLedger | None = field(default=None, repr=False)
+    ledger: ClinicalLedger | None = field(default=None, repr=False)
     settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def test_unknown_subject_and_missing_relatedness():
     assert led.loc[0, ["STATUS", "REASON"]].tolist() == ["excluded", "ID not in the subjects table"]
     assert led.loc[1, ["STATUS", "REASON"]].tolist() == [
         "modified", "RELATED missing: counted as related; SERIOUS missing: counted as serious"]
-    te.ledger.check(expected=ev.assign(ROW=[1, 2]))
+    te.ledger.check(expected={"adverse_events": ev.assign(ROW=[1, 2])})
 
 
 def test_clopper_pearson_hand_checked():
