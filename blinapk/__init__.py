@@ -53,6 +53,7 @@ _LAZY = {
     "compute_km": ("blinapk.endpoints", "compute_km"),
     "compute_logrank": ("blinapk.endpoints", "compute_logrank"),
     "compute_ae_incidence": ("blinapk.endpoints", "compute_ae_incidence"),
+    "compute_endpoints": ("blinapk.endpoints", "compute_endpoints"),
     "build_model": ("blinapk.poppk", "build_model"),
     "fit": ("blinapk.poppk", "fit"),
     "load_fit": ("blinapk.poppk", "load_fit"),

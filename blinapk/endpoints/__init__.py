@@ -16,11 +16,16 @@ Safety
     :func:`derive_treatment_emergent`, :func:`compute_ae_incidence`,
     :func:`compute_hsct_outcomes`, :func:`derive_ae_episodes` and
     :func:`summarize_ae_episodes` (events per start / step-up / restart).
+All at once
+    :func:`compute_endpoints` (every endpoint of a
+    :class:`~blinapk.data.ClinicalData`, grouped by any subjects-table
+    column) -> :class:`EndpointResults`.
 
 See docs/endpoints.md.
 """
 
 from blinapk.endpoints.ae import TreatmentEmergent, compute_ae_incidence, derive_treatment_emergent
+from blinapk.endpoints.analysis import EndpointResults, compute_endpoints
 from blinapk.endpoints.best import (
     BestResponse,
     derive_best_response,
@@ -45,6 +50,7 @@ __all__ = [
     "AEEpisodes",
     "BestResponse",
     "ENDPOINTS",
+    "EndpointResults",
     "KMResult",
     "LogRankResult",
     "MT103_211",
@@ -55,6 +61,7 @@ __all__ = [
     "TimeToEvent",
     "TreatmentEmergent",
     "compute_ae_incidence",
+    "compute_endpoints",
     "compute_hsct_outcomes",
     "compute_km",
     "compute_logrank",

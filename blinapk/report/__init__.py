@@ -5,6 +5,10 @@ Tables
 NCA
     :func:`write_nca` (Css/CL tables, ledgers, cytokine peaks, PP export,
     figures; the file names are :data:`NCA_OUTPUTS`) and :func:`nca_text`.
+Clinical endpoints
+    :func:`write_endpoints` (response, time-to-event, KM, log-rank, AE and
+    alloHSCT tables, ledger, figures; :data:`ENDPOINT_OUTPUTS`),
+    :func:`endpoint_tables` and :func:`endpoints_text`.
 Population PK
     :func:`write_fit` (population, individual, Css and shrinkage tables,
     ``summary.md``, ledger, ``fit.nc``, trace/rank/pair figures),
@@ -14,6 +18,13 @@ Each writer takes result objects and an output directory and returns the
 paths it wrote; every number comes from a library result object or its methods.
 """
 
+from blinapk.report.endpoints import (
+    ENDPOINT_OUTPUTS,
+    endpoint_tables,
+    endpoints_text,
+    write_endpoints,
+    write_endpoints_figures,
+)
 from blinapk.report.nca import NCA_OUTPUTS, nca_text, write_nca, write_nca_figures
 from blinapk.report.poppk import (
     fit_text,
@@ -25,7 +36,10 @@ from blinapk.report.poppk import (
 from blinapk.report.tables import to_html, to_markdown, write_csv
 
 __all__ = [
+    "ENDPOINT_OUTPUTS",
     "NCA_OUTPUTS",
+    "endpoint_tables",
+    "endpoints_text",
     "fit_text",
     "nca_text",
     "population_markdown",
@@ -33,6 +47,8 @@ __all__ = [
     "to_html",
     "to_markdown",
     "write_csv",
+    "write_endpoints",
+    "write_endpoints_figures",
     "write_fit",
     "write_fit_figures",
     "write_nca",
