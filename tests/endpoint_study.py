@@ -113,11 +113,29 @@ def make_study(n: int = 40, seed: int = 3) -> dict[str, pd.DataFrame]:
             "adverse_events": pd.DataFrame(events)}
 
 
+def make_event_table(subjects: pd.DataFrame) -> pd.DataFrame:
+    """Dose records of the blinatumomab arm: the adult label regimen, 2 cycles.
+
+    Every third subject's cycle-1 step-up is interrupted for two days, so the
+    timeline has starts, step-ups and restarts; the chemotherapy arm has no
+    blinatumomab dose (its adverse events have no dosing episode).
+    """
+    from blinapk.dosing import Interruption, dose_records, get_preset
+
+    blin = subjects.loc[subjects["ARM"] == "blinatumomab", ["ID"]].reset_index(drop=True)
+    pauses = {sid: Interruption(start=200.0, duration=48.0)
+              for sid in blin["ID"].iloc[::3]}
+    return dose_records(get_preset("adult_rr"), blin, interruptions=pauses)
+
+
 def write_study(directory: Path, **kwargs) -> dict[str, Path]:
-    """Write :func:`make_study`'s tables as ``<table>.csv`` in ``directory``."""
+    """Write :func:`make_study`'s tables as ``<table>.csv`` and the event table as ``data.csv``."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, frame in make_study(**kwargs).items():
+    study = make_study(**kwargs)
+    for name, frame in study.items():
         paths[name] = directory / f"{name}.csv"
         frame.to_csv(paths[name], index=False)
+    paths["data"] = directory / "data.csv"
+    make_event_table(study["subjects"]).to_csv(paths["data"], index=False)
     return paths

@@ -23,7 +23,7 @@ def _args(tables, out, *extra):
 def test_writes_every_file_and_prints_the_summary(tables, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(_args(tables, out, "--adverse-events", str(tables["adverse_events"]),
-                      "--by", "ARM")) == 0
+                      "--data", str(tables["data"]), "--by", "ARM")) == 0
     for name in ENDPOINT_OUTPUTS:
         assert (out / name).is_file(), name
     captured = capsys.readouterr()

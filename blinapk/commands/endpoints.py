@@ -43,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="response assessments: one row per bone-marrow assessment")
     parser.add_argument("--adverse-events", dest="adverse_events", metavar="CSV",
                         help="adverse events: one row per event (optional)")
+    parser.add_argument("--data", metavar="DATA.csv",
+                        help="the study's event table (NONMEM-style CSV): adverse events are "
+                             "then also counted per cycle and dosing episode (start, step-up, "
+                             "restart) in ae_episodes.csv")
     parser.add_argument("--by", default="",
                         help="comma-separated subjects-table column(s) to group by, e.g. ARM "
                              "or a dose-level or exposure-group column (default: one group)")
@@ -70,18 +74,19 @@ def run(args: argparse.Namespace) -> int:
         :class:`~blinapk.errors.DataValidationError`, which the CLI reports
         with exit code 2.
     """
-    from blinapk.data import read_clinical
+    from blinapk.data import read_clinical, read_dataset
     from blinapk.endpoints import compute_endpoints
     from blinapk.report import endpoints_text, write_endpoints
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clinical = read_clinical(args.subjects, args.assessments, args.adverse_events)
+        dataset = read_dataset(args.data) if args.data else None
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     results = compute_endpoints(clinical, by=by, landmarks_months=args.landmarks,
-                                censor_at_hsct=args.censor_at_hsct)
+                                censor_at_hsct=args.censor_at_hsct, dataset=dataset)
     files = write_endpoints(results, args.out, figures=not args.no_figures)
     print(endpoints_text(results))
     print(f"\nwrote {len(files)} file(s) to {Path(args.out).resolve()}")

@@ -15,7 +15,8 @@ Time to event
 Safety
     :func:`derive_treatment_emergent`, :func:`compute_ae_incidence`,
     :func:`compute_hsct_outcomes`, :func:`derive_ae_episodes` and
-    :func:`summarize_ae_episodes` (events per start / step-up / restart).
+    :func:`summarize_ae_episodes` (events per start / step-up / restart),
+    :func:`dosing_episodes` (those episodes read off the event table).
 All at once
     :func:`compute_endpoints` (every endpoint of a
     :class:`~blinapk.data.ClinicalData`, grouped by any subjects-table
@@ -44,6 +45,7 @@ from blinapk.endpoints.response import (
     ResponseCriteria,
     derive_response,
 )
+from blinapk.endpoints.timeline import dosing_episodes
 from blinapk.endpoints.tte import ENDPOINTS, TimeToEvent, derive_tte
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "compute_km",
     "compute_logrank",
     "derive_ae_episodes",
+    "dosing_episodes",
     "derive_best_response",
     "derive_response",
     "derive_treatment_emergent",

@@ -32,14 +32,16 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from blinapk.data import ClinicalData, ClinicalLedger
+from blinapk.data import ClinicalData, ClinicalLedger, Dataset
 from blinapk.endpoints._frames import as_list, table_ledger
-from blinapk.endpoints.ae import compute_ae_incidence
+from blinapk.endpoints.ae import compute_ae_incidence, derive_treatment_emergent
 from blinapk.endpoints.best import BestResponse, derive_best_response, summarize_response
+from blinapk.endpoints.episodes import derive_ae_episodes, summarize_ae_episodes
 from blinapk.endpoints.hsct import compute_hsct_outcomes
 from blinapk.endpoints.km import KMResult, compute_km
 from blinapk.endpoints.logrank import LogRankResult, compute_logrank
 from blinapk.endpoints.rates import RateTable
+from blinapk.endpoints.timeline import dosing_episodes
 from blinapk.endpoints.tte import TimeToEvent, derive_tte
 from blinapk.errors import BlinapkError, DataValidationError, Violation
 
@@ -87,6 +89,12 @@ class EndpointResults:
         Fate of every row of every table given (see the module docstring).
     settings : Mapping
         The options of the call (``by``, ``landmarks_months``, ...).
+    ae_episodes : DataFrame or None
+        Treatment-emergent adverse events per dosing episode (first start,
+        step-up, restart) and cycle, any grade and grade >= 3
+        (:func:`~blinapk.endpoints.summarize_ae_episodes`): ``MIN_GRADE,
+        CYCLE, EPISODE, CATEGORY, N_SUBJECTS, N_AT_RISK, PCT, LOWER, UPPER,
+        REASON``; None without the event table (``dataset``) or adverse events.
     """
 
     best: BestResponse = field(repr=False)
@@ -98,6 +106,7 @@ class EndpointResults:
     hsct: RateTable = field(repr=False)
     ledger: ClinicalLedger = field(repr=False)
     settings: Mapping = field(default_factory=dict)
+    ae_episodes: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "km", MappingProxyType(dict(self.km)))
@@ -191,6 +200,8 @@ def compute_endpoints(
     hsct_days: int = 100,
     conf_level: float = 0.95,
     conf_type: str = "log-log",
+    dataset: Dataset | None = None,
+    episode_days: float | None = None,
 ) -> EndpointResults:
     """Compute every endpoint of a study: response, time to event, safety.
 
@@ -225,6 +236,13 @@ def compute_endpoints(
         Confidence level of every interval.
     conf_type : {"log-log", "log", "linear"}
         Scale of the KM band.
+    dataset : Dataset, optional
+        The event table of the same study: its dose records give the dosing
+        episodes (:func:`~blinapk.endpoints.dosing_episodes`) to which
+        treatment-emergent adverse events are assigned (``ae_episodes``).
+    episode_days : float, optional
+        Window of an episode in days from its start (None: until the next
+        episode); see :func:`~blinapk.endpoints.derive_ae_episodes`.
 
     Returns
     -------
@@ -290,6 +308,11 @@ def compute_endpoints(
                                   category="CATEGORY" if "CATEGORY" in events.columns else None,
                                   window_days=window_days, conf_level=conf_level)
         ledgers.append(ae.ledger)
+    ae_episodes = None
+    if dataset is not None and ae is not None:
+        ae_episodes = _episode_incidence(
+            derive_treatment_emergent(events, subjects, window_days=window_days).events(), dataset,
+                                         episode_days, conf_level)
     hsct = compute_hsct_outcomes(subjects, by=by, days=hsct_days, conf_level=conf_level)
     ledger = ClinicalLedger.concat([_subject_reasons(subjects, best, tte, hsct), *ledgers])
     settings = {"by": tuple(by), "landmarks_months": tuple(float(m) for m in landmarks_months),
@@ -298,6 +321,19 @@ def compute_endpoints(
                 "rfs_censoring": rfs_censoring, "max_cycle": max_cycle,
                 "window_days": window_days, "hsct_days": hsct_days,
                 "conf_level": conf_level, "conf_type": conf_type,
-                "time_unit": "month"}
+                "time_unit": "month", "episode_days": episode_days}
     return EndpointResults(best=best, response_rates=rates, tte=tte, km=km, logrank=logrank,
-                           ae_incidence=ae, hsct=hsct, ledger=ledger, settings=settings)
+                           ae_incidence=ae, hsct=hsct, ledger=ledger, settings=settings,
+                           ae_episodes=ae_episodes)
+
+
+def _episode_incidence(te_events: pd.DataFrame, dataset: Dataset, episode_days: float | None,
+                       conf_level: float) -> pd.DataFrame:
+    """Incidence per cycle and dosing episode, any grade and grade >= 3, in one table."""
+    assigned = derive_ae_episodes(te_events, dosing_episodes(dataset), max_days=episode_days)
+    category = "CATEGORY" if "CATEGORY" in te_events.columns else None
+    parts = [summarize_ae_episodes(assigned, by=["CYCLE", "EPISODE"], category=category,
+                                   min_grade=g, conf_level=conf_level).to_frame()
+             .assign(MIN_GRADE=g) for g in (1, 3)]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["MIN_GRADE", *[c for c in out.columns if c != "MIN_GRADE"]]]

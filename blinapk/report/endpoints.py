@@ -24,11 +24,13 @@ __all__ = ["ENDPOINT_OUTPUTS", "endpoint_tables", "endpoints_text", "write_endpo
 
 #: Files written by :func:`write_endpoints`, in order. ``logrank.csv`` needs
 #: groups (``by``), ``ae_incidence.csv`` and ``ae_forest.png`` an adverse-event
-#: table, ``km_<endpoint>.png`` a curve of that endpoint; the figures need
+#: table, ``ae_episodes.csv`` (per cycle and start / step-up / restart) also the
+#: event table, ``km_<endpoint>.png`` a curve of that endpoint; the figures need
 #: ``figures=True``.
 ENDPOINT_OUTPUTS = ("response.csv", "response_rates.csv", "tte.csv", "km_summary.csv", "km.csv",
-                    "logrank.csv", "ae_incidence.csv", "hsct.csv", "ledger.csv", "km_os.png",
-                    "km_rfs.png", "km_ttr.png", "km_dfs.png", "response.png", "ae_forest.png")
+                    "logrank.csv", "ae_incidence.csv", "ae_episodes.csv", "hsct.csv", "ledger.csv",
+                    "km_os.png", "km_rfs.png", "km_ttr.png", "km_dfs.png", "response.png",
+                    "ae_forest.png")
 
 _PLURAL = {"day": "DAYS", "month": "MONTHS", "week": "WEEKS", "year": "YEARS"}
 
@@ -95,6 +97,7 @@ def endpoint_tables(results: Any) -> dict[str, pd.DataFrame]:
         (per subject and endpoint), ``km_summary.csv``, ``km.csv`` (curves),
         ``logrank.csv`` (per endpoint and group, with the test; with groups
         only), ``ae_incidence.csv`` (with an adverse-event table only),
+        ``ae_episodes.csv`` (with the event table as well),
         ``hsct.csv`` and ``ledger.csv``.
     """
     tables = {"response.csv": _response(results),
@@ -106,6 +109,8 @@ def endpoint_tables(results: Any) -> dict[str, pd.DataFrame]:
         tables["logrank.csv"] = _logrank(results)
     if results.ae_incidence is not None:
         tables["ae_incidence.csv"] = results.ae_incidence.to_frame()
+    if results.ae_episodes is not None:
+        tables["ae_episodes.csv"] = results.ae_episodes.copy()
     tables["hsct.csv"] = results.hsct.to_frame()
     tables["ledger.csv"] = results.ledger.to_frame()
     return tables

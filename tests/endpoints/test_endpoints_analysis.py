@@ -269,3 +269,27 @@ def test_stacked_tables(results):
     assert list(pd.unique(curves["ENDPOINT"])) == ["OS", "RFS", "TTR", "DFS"]
     assert len(curves) == sum(len(km.curves) for km in results.km.values())
     assert results.km_summary().attrs["units"]["MEDIAN"] == "month"
+
+
+def test_ae_per_dosing_episode_with_the_event_table(study):
+    from endpoint_study import make_event_table
+
+    from blinapk.data import read_dataset
+    from blinapk.endpoints import derive_ae_episodes, derive_treatment_emergent, dosing_episodes
+
+    clinical = _read(**study)
+    dataset = read_dataset(make_event_table(study["subjects"]))
+    res = compute_endpoints(clinical, dataset=dataset)
+    t = res.ae_episodes
+    assert set(t["MIN_GRADE"]) == {1, 3}
+    # the same numbers as the endpoint functions called one by one
+    te = derive_treatment_emergent(study["adverse_events"], study["subjects"]).events()
+    assigned = derive_ae_episodes(te, dosing_episodes(dataset))
+    crs = assigned.to_frame()
+    crs = crs[crs["CATEGORY"] == "CRS"]
+    row = t[(t["MIN_GRADE"] == 1) & (t["CYCLE"] == 1) & (t["EPISODE"] == "start")
+            & (t["CATEGORY"] == "CRS")].iloc[0]
+    want = crs[(crs["CYCLE"] == 1) & (crs["EPISODE"] == "start")]["ID"].nunique()
+    assert row["N_SUBJECTS"] == want
+    assert row["N_AT_RISK"] == 20
+    assert compute_endpoints(clinical).ae_episodes is None

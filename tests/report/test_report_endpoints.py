@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from endpoint_study import make_study  # noqa: E402
+from endpoint_study import make_event_table, make_study  # noqa: E402
 
-from blinapk.data import read_clinical  # noqa: E402
+from blinapk.data import read_clinical, read_dataset  # noqa: E402
 from blinapk.endpoints import compute_endpoints  # noqa: E402
 from blinapk.report import (  # noqa: E402
     ENDPOINT_OUTPUTS,
@@ -40,7 +40,8 @@ def study():
 
 @pytest.fixture(scope="module")
 def results(study):
-    return compute_endpoints(_read(**study), by="ARM")
+    dataset = read_dataset(make_event_table(study["subjects"]))
+    return compute_endpoints(_read(**study), by="ARM", dataset=dataset)
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +174,15 @@ def test_text_report(results):
     assert "any grade 18/20" in text
     assert text.splitlines()[-1].startswith("rows: subjects 40 (used 36, modified 3, excluded 1)")
     assert "ledger.csv" in text
+
+
+def test_ae_episodes_csv(written, results):
+    out, _ = written
+    t = _csv(out, "ae_episodes.csv")
+    assert list(t.columns[:4]) == ["MIN_GRADE", "CYCLE", "EPISODE", "CATEGORY"]
+    assert set(t["MIN_GRADE"]) == {1, 3}
+    assert set(t["EPISODE"]) == {"start", "step", "restart"}
+    # 20 blinatumomab subjects start cycle 1; every rate has its denominator
+    start1 = t[(t["CYCLE"] == 1) & (t["EPISODE"] == "start") & (t["CATEGORY"] == "ANY")]
+    assert start1["N_AT_RISK"].tolist() == [20, 20]
+    assert (t["N_SUBJECTS"] <= t["N_AT_RISK"]).all()
