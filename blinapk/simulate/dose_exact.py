@@ -22,7 +22,7 @@ import numpy as np
 __all__ = ["ExactOC", "three_plus_three_exact"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExactOC:
     """Exact operating characteristics of a 3+3 design.
 

@@ -73,7 +73,7 @@ class Accrual:
                              f"not {self.dlt_onset!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DoseFindingTrial:
     """One trial: who was treated where, every decision, and the dose selected.
 
@@ -262,6 +262,8 @@ def run_dose_finding(design: EscalationDesign, dlt: Sequence[Sequence[bool]], *,
         gap_list += [gap_list[-1]] * (n_gaps - len(gap_list))
     onset = ([[float(onsets)] * len(level) for level in dlt] if np.isscalar(onsets)
              else [[float(x) for x in level] for level in onsets])
+    if not all(0 < x <= 1 for level in onset for x in level):
+        raise ValueError("onsets are fractions of the window in (0, 1]")
     result = _run(design, [[bool(x) for x in level] for level in dlt], onset, gap_list,
                   float(window_days), record=True)
     return _trial(design, _labels(doses, n_levels), result)
@@ -304,10 +306,9 @@ def _draws(rng: np.random.Generator, n_trials: int, n_levels: int, cap: int,
     probability, so every design sees the same patients (common random numbers).
     """
     tolerance = rng.random((n_trials, n_levels, cap))
-    if accrual.dlt_onset == "uniform":
-        onset = 1.0 - rng.random((n_trials, n_levels, cap))  # in (0, 1]
-    else:
-        onset = np.ones((n_trials, n_levels, cap))
+    onset = 1.0 - rng.random((n_trials, n_levels, cap))  # in (0, 1]
+    if accrual.dlt_onset == "end":  # drawn all the same: the patients and arrivals stay paired
+        onset = np.ones_like(onset)
     gaps = rng.exponential(accrual.interarrival_days, (n_trials, n_levels * cap + 1))
     return tolerance, onset, gaps
 
@@ -340,8 +341,8 @@ def simulate_dose_finding(design: EscalationDesign, p_dlt: Sequence[float] | Cal
     --------
     >>> from blinapk.simulate.dose_designs import ROLLING_SIX
     >>> trial = simulate_dose_finding(ROLLING_SIX, [0.0, 0.0, 1.0], seed=1)
-    >>> trial.selected, trial.patients_per_level().tolist()
-    (1, [3, 6, 2])
+    >>> trial.selected, trial.patients_per_level().tolist()  # level 3 always has a DLT
+    (1, [5, 6, 4])
     """
     p = resolve_p_dlt(p_dlt, doses)
     accrual = Accrual() if accrual is None else accrual

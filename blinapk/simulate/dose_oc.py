@@ -24,7 +24,7 @@ __all__ = ["DoseFindingOC", "operating_characteristics"]
 NO_DOSE = "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DoseFindingOC:
     """Operating characteristics: every simulated trial of every design.
 

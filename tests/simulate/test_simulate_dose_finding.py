@@ -36,7 +36,7 @@ NO_DE_ESCALATION = three_plus_three(confirm=False)
 # (enrolled, evaluable, DLT) -> decision for the next patient. Rows of "not allowed"
 # (7-8 patients) are outside the design; "hold accrual" is 'suspend'.
 FRANKEL_ROLLING_6 = [
-    *[((n, 0, 0), "stay") for n in range(1, 6)], ((6, 0, 0), "suspend"),
+    *[((n, 0, 0), "stay") for n in range(0, 6)], ((6, 0, 0), "suspend"),
     *[((n, 1, 0), "stay") for n in range(1, 6)], ((6, 1, 0), "suspend"),
     *[((n, 2, 0), "stay") for n in range(2, 6)], ((6, 2, 0), "suspend"),
     ((3, 3, 0), "escalate"), ((4, 3, 0), "stay"), ((5, 3, 0), "stay"), ((6, 3, 0), "suspend"),
@@ -171,6 +171,8 @@ def test_confirmation_at_the_top_level_and_on_de_escalation():
 def test_missing_outcome_is_reported():
     with pytest.raises(ValueError, match="level 0 needs the outcome of patient 4"):
         run_dose_finding(THREE_PLUS_THREE, [[0, 1, 0]])
+    with pytest.raises(ValueError, match="onsets"):
+        run_dose_finding(THREE_PLUS_THREE, [[0, 1, 0]], onsets=[[0.5, 0.0, 1.0]])
 
 
 # --- the exact 3+3 --------------------------------------------------------------------------
