@@ -13,11 +13,15 @@ Population PK
     :func:`write_fit` (population, individual, Css and shrinkage tables,
     ``summary.md``, ledger, ``fit.nc``, trace/rank/pair figures),
     :func:`fit_text`, :func:`summary_markdown`, :func:`population_markdown`.
+Dose finding
+    :func:`write_dose_finding` (operating-characteristics tables and the
+    dose-selection figure; file names in :data:`DOSE_FINDING_OUTPUTS`).
 
 Each writer takes result objects and an output directory and returns the
 paths it wrote; every number comes from a library result object or its methods.
 """
 
+from blinapk.report.dose_finding import DOSE_FINDING_OUTPUTS, write_dose_finding
 from blinapk.report.endpoints import (
     ENDPOINT_OUTPUTS,
     endpoint_tables,
@@ -36,6 +40,7 @@ from blinapk.report.poppk import (
 from blinapk.report.tables import to_html, to_markdown, write_csv
 
 __all__ = [
+    "DOSE_FINDING_OUTPUTS",
     "ENDPOINT_OUTPUTS",
     "NCA_OUTPUTS",
     "endpoint_tables",
@@ -47,6 +52,7 @@ __all__ = [
     "to_html",
     "to_markdown",
     "write_csv",
+    "write_dose_finding",
     "write_endpoints",
     "write_endpoints_figures",
     "write_fit",

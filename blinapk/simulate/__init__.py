@@ -9,9 +9,32 @@ card is one) and adds cytokine release (:mod:`~blinapk.simulate.cytokines`),
 assay error and censoring. The result is a :class:`SimulatedTrial`: the
 dataset, the truth behind it and every generating setting. See
 docs/simulate.md.
+
+Dose finding (docs/dose_finding.md): the 3+3 and rolling six designs as
+decision tables (:mod:`~blinapk.simulate.dose_designs`), one trial on a
+timeline (:mod:`~blinapk.simulate.dose_finding`), operating characteristics
+over many trials (:mod:`~blinapk.simulate.dose_oc`), the exact 3+3
+(:mod:`~blinapk.simulate.dose_exact`) and DLT probabilities from exposure
+(:mod:`~blinapk.simulate.dose_toxicity`).
 """
 
 from blinapk.simulate.cytokines import CytokineModel, load_cytokine_model
+from blinapk.simulate.dose_designs import (
+    ROLLING_SIX,
+    THREE_PLUS_THREE,
+    EscalationDesign,
+    rolling_six,
+    three_plus_three,
+)
+from blinapk.simulate.dose_exact import three_plus_three_exact
+from blinapk.simulate.dose_finding import (
+    Accrual,
+    DoseFindingTrial,
+    run_dose_finding,
+    simulate_dose_finding,
+)
+from blinapk.simulate.dose_oc import DoseFindingOC, operating_characteristics
+from blinapk.simulate.dose_toxicity import dlt_probabilities_from_exposure
 from blinapk.simulate.population import POPULATION, mosteller_bsa, simulate_population
 from blinapk.simulate.sampling import PROTOCOL, sampling_schedule
 from blinapk.simulate.source import ParameterSource, resolve_source
@@ -22,13 +45,26 @@ __all__ = [
     "INTERRUPTIONS",
     "POPULATION",
     "PROTOCOL",
+    "ROLLING_SIX",
+    "THREE_PLUS_THREE",
+    "Accrual",
     "CytokineModel",
+    "DoseFindingOC",
+    "DoseFindingTrial",
+    "EscalationDesign",
     "ParameterSource",
     "SimulatedTrial",
+    "dlt_probabilities_from_exposure",
     "load_cytokine_model",
     "mosteller_bsa",
+    "operating_characteristics",
     "resolve_source",
+    "rolling_six",
+    "run_dose_finding",
     "sampling_schedule",
+    "simulate_dose_finding",
     "simulate_population",
     "simulate_trial",
+    "three_plus_three",
+    "three_plus_three_exact",
 ]
