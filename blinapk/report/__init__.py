@@ -10,6 +10,10 @@ Population PK
     ``summary.md``, ledger, ``fit.nc``, trace/rank/pair figures),
     :func:`fit_text`, :func:`summary_markdown`, :func:`population_markdown`.
 
+Simulated exposure
+    :func:`write_exposure` (summary and attainment tables, per-patient table,
+    settings, ``summary.md``, figures) and :func:`exposure_text`.
+
 Each writer takes result objects and an output directory and returns the
 paths it wrote; every number comes from a library result object or its methods.
 """
@@ -22,17 +26,27 @@ from blinapk.report.poppk import (
     write_fit,
     write_fit_figures,
 )
+from blinapk.report.simulate import (
+    EXPOSURE_OUTPUTS,
+    exposure_text,
+    patient_table,
+    write_exposure,
+)
 from blinapk.report.tables import to_html, to_markdown, write_csv
 
 __all__ = [
+    "EXPOSURE_OUTPUTS",
     "NCA_OUTPUTS",
+    "exposure_text",
     "fit_text",
     "nca_text",
+    "patient_table",
     "population_markdown",
     "summary_markdown",
     "to_html",
     "to_markdown",
     "write_csv",
+    "write_exposure",
     "write_fit",
     "write_fit_figures",
     "write_nca",

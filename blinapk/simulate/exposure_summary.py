@@ -58,7 +58,8 @@ class ExposureSummary:
     Attributes
     ----------
     distribution : DataFrame
-        ``SCENARIO``, the grouping columns, ``METRIC`` (``CSS``, ``CAVG``,
+        ``SCENARIO``, the grouping columns (a band ``<COV>_BAND`` also gives its
+        limits ``<COV>_BAND_LOW``, ``<COV>_BAND_HIGH``), ``METRIC`` (``CSS``, ``CAVG``,
         ``FTA`` or a parameter), ``KEY`` (dose level or window), ``THRESHOLD``
         (pg/mL, FTA only), ``UNIT``, ``N``, ``MEAN``, ``SD``, ``P5`` ... ``P95``.
     attainment : DataFrame
@@ -262,9 +263,13 @@ def summarize_exposure(results: xr.Dataset | Mapping[str, xr.Dataset], *,
         partial = functools.partial(_block_partial, by=tuple(by), bands=table_bands,
                                     metrics=mets, targets=tgt, n_draw=ds.sizes["draw"])
         merged = reduce_blocks(ds, names, partial, _merge)
-        for group in sorted(merged, key=lambda g: tuple(map(str, g))):
+        for group in sorted(merged, key=functools.partial(_group_order, by=tuple(by))):
             st = merged[group]
             labels = dict(zip(by, group, strict=True))
+            for b in by:  # numeric limits of each band, for plots against the covariate
+                if b.endswith("_BAND"):
+                    low, high = labels[b][1:-1].split(", ")
+                    labels[f"{b}_LOW"], labels[f"{b}_HIGH"] = float(low), float(high)
             for m, met in enumerate(mets):
                 n = st["n"][m]
                 if n == 0:  # e.g. a paediatric dose level in the adult arm
@@ -303,6 +308,12 @@ def _block_partial(block: Mapping[str, np.ndarray], *, n_draw: int, metrics: tup
                    **kwargs: Any) -> dict:
     n = np.shape(block[metrics[0].name])[1]  # metrics are (draw, subject, ...)
     return _partial({**block, "_n": n, "_draws": n_draw}, metrics=metrics, **kwargs)
+
+
+def _group_order(group: tuple, by: tuple) -> tuple:
+    """Bands by their lower limit, other labels alphabetically."""
+    return tuple((float(g[1:].split(",")[0]), "") if b.endswith("_BAND") else (0.0, str(g))
+                 for b, g in zip(by, group, strict=True))
 
 
 def _label(ds: xr.Dataset) -> str:
