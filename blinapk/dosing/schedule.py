@@ -29,7 +29,9 @@ class RateSchedule:
     """Contiguous piecewise-constant infusion rates of ``n`` subjects, ``k`` segments each.
 
     Subjects with fewer segments are right-padded with zero-length, rate-0
-    segments at their last time (``level`` -1, ``cycle`` 0).
+    segments at their last time (``level`` -1, ``cycle`` 0). Arrays shared by
+    every subject (one arm, the same interruptions) may be read-only
+    broadcast views.
 
     Attributes
     ----------
@@ -96,6 +98,28 @@ def _contiguous(tpl: Template) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return edges, step, cycle, inside
 
 
+def _shared(ids: Any, g: Any, edges: np.ndarray, step: np.ndarray, cyc: np.ndarray,
+            inside: np.ndarray) -> RateSchedule:
+    """Every subject on one template: times, cycles and levels are shared read-only views."""
+    n, k = len(ids), edges.size - 1
+    steps = g.template.steps
+    rates = np.column_stack([
+        np.broadcast_to(step_rate(s, g.bsa if s.per_m2 else None), g.bsa.shape) for s in steps])
+    labels: dict[str, int] = {}
+    codes = np.array([labels.setdefault(s.label, len(labels)) for s in steps])
+    level_rate = np.full((n, len(labels)), np.nan)
+    for j in range(len(steps) - 1, -1, -1):  # the first step of a level wins
+        level_rate[:, codes[j]] = rates[:, j]
+    return RateSchedule(
+        ids=ids.to_numpy(), arm=np.full(n, g.arm), regimen=np.full(n, g.regimen.name),
+        start=np.broadcast_to(edges[:-1], (n, k)), end=np.broadcast_to(edges[1:], (n, k)),
+        rate=rates[:, np.maximum(step, 0)] * inside,
+        cycle=np.broadcast_to(cyc, (n, k)),
+        level=np.broadcast_to(np.where(inside, codes[np.maximum(step, 0)], -1), (n, k)),
+        levels=tuple(labels), level_rate=level_rate,
+        bounds=np.broadcast_to(g.template.bounds, (n, g.template.bounds.size)))
+
+
 def rate_schedule(regimen: AnyRegimen, subjects: Any, *, interruptions: Any = None,
                   id_col: str = "ID") -> RateSchedule:
     """Lay out every subject's rate over time as padded arrays.
@@ -134,6 +158,8 @@ def rate_schedule(regimen: AnyRegimen, subjects: Any, *, interruptions: Any = No
     ids, groups = expand_groups(regimen, subjects, interruptions, id_col)
     n = len(ids)
     laid = [(g, *_contiguous(g.template)) for g in groups]
+    if len(laid) == 1:
+        return _shared(ids, *laid[0])
     width = max((e.size - 1 for _, e, *_ in laid), default=1)
     n_bounds = max((g.template.bounds.size for g in groups), default=2)
     start = np.zeros((n, width))

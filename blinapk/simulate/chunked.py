@@ -176,8 +176,9 @@ def reduce_blocks(ds: xr.Dataset, names: list[str], partial: Any, merge: Any) ->
     for v in names:
         arr = ds[v].data
         axis = ds[v].dims.index("subject")
-        per_var[v] = [b for b in np.moveaxis(arr.to_delayed(), axis, 0).reshape(
-            arr.numblocks[axis], -1)[:, 0]]
+        # no graph optimisation: fusing would copy each chunk task into every variable
+        blocks_v = np.moveaxis(arr.to_delayed(optimize_graph=False), axis, 0)
+        per_var[v] = list(blocks_v.reshape(arr.numblocks[axis], -1)[:, 0])
     n_blocks = len(next(iter(per_var.values())))
     make = dask.delayed(lambda **kw: partial(kw), pure=True)
     blocks = [make(**{v: per_var[v][b] for v in names}) for b in range(n_blocks)]

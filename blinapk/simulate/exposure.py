@@ -205,11 +205,7 @@ def run_chunk(plan: ExposurePlan, c: int) -> dict[str, np.ndarray]:
     params = parameter_arrays(plan.source, pop, rng_par, plan.samples)
     sched = rate_schedule(plan.regimen, pop, interruptions=_chunk_interruptions(
         plan.interruptions, pop["ID"].to_numpy()))
-    tail = sched.end[:, -1:]
-    start = np.concatenate([sched.start, tail], axis=1)
-    end = np.concatenate([sched.end, tail + _TAIL_H], axis=1)
-    rate = np.concatenate([sched.rate, np.zeros((m, 1))], axis=1)
-    bounds = sched.bounds
+    start, end, rate, bounds = sched.start, sched.end, sched.rate, sched.bounds
     edges = []
     for w in plan.windows.values():
         if w == "all":
@@ -220,6 +216,14 @@ def run_chunk(plan: ExposurePlan, c: int) -> dict[str, np.ndarray]:
             edges.append((lo, hi))
         else:
             edges.append((np.full(m, w[0]), np.full(m, w[1])))
+    last = float(np.min(end[:, -1]))
+    if any(np.max(np.where(np.isfinite(hi), hi, -np.inf), initial=-np.inf) > last
+           for _, hi in edges):
+        # a window past the last cycle: the drug washes out at rate 0
+        tail = end[:, -1:]
+        start = np.concatenate([start, tail], axis=1)
+        end = np.concatenate([end, tail + _TAIL_H], axis=1)
+        rate = np.concatenate([rate, np.zeros((m, 1))], axis=1)
     pk = modes(params, plan.source.structure)
     aucs, above = window_exposure(start, end, rate, pk, edges, plan.thresholds) if edges else (
         [], [])

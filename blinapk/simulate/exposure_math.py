@@ -185,7 +185,6 @@ def window_exposure(start: np.ndarray, end: np.ndarray, rate: np.ndarray,
         per window, each a list over thresholds of ``(draw, subject)`` arrays.
     """
     n_seg = start.shape[1]
-    dt = end - start
     lam0 = modes[0][0]
     shape = np.broadcast_shapes(np.shape(lam0), start.shape[:1])
     # values at every segment start (and the end): (k + 1, draw, subject)
@@ -194,7 +193,7 @@ def window_exposure(start: np.ndarray, end: np.ndarray, rate: np.ndarray,
     above_at = [np.zeros((n_seg + 1, *shape)) for _ in thresholds]
     for j in range(n_seg):
         y0s = [s[j] for s in st]
-        r, d = rate[:, j], dt[:, j]
+        r, d = rate[:, j], end[:, j] - start[:, j]
         for k, th in enumerate(thresholds):
             above_at[k][j + 1] = above_at[k][j] + segment_time_above(y0s, modes, r, d, th)
         auc = auc_at[j + 1]
@@ -207,8 +206,16 @@ def window_exposure(start: np.ndarray, end: np.ndarray, rate: np.ndarray,
             auc += g * (y_inf * d - gap * em1 / lam)
             s[j + 1] = y_inf + gap * (em1 + 1.0)
 
+    shared = start.strides[0] == 0  # one time grid for every subject (a broadcast view)
+
     def at(t: Any) -> tuple[np.ndarray, list[np.ndarray]]:
         t = np.broadcast_to(np.asarray(t, float), start.shape[:1])
+        if shared and t.strides[0] == 0 and np.isfinite(t[0]):
+            j = int(np.clip(np.searchsorted(start[0], t[0], side="right") - 1, 0, n_seg - 1))
+            if t[0] == start[0, j]:  # on a segment start: the running totals there
+                return auc_at[j], [a[j] for a in above_at]
+            if t[0] == end[0, j] and j == n_seg - 1:  # the very end
+                return auc_at[n_seg], [a[n_seg] for a in above_at]
         seg = np.clip((start <= t[:, None]).sum(axis=1) - 1, 0, n_seg - 1)
         rows = np.arange(start.shape[0])
         d = t - start[rows, seg]
