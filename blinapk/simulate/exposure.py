@@ -405,7 +405,7 @@ def simulate_exposure(n: int, seed: int, *, source: Any = "blinatumomab_zhu2020"
     Examples
     --------
     >>> ds = simulate_exposure(500, seed=1, regimen="adult_rr")
-    >>> ds["CSS"].dims, list(ds["dose_level"].values)
+    >>> ds["CSS"].dims, ds["dose_level"].values.tolist()
     (('draw', 'subject', 'dose_level'), ['9 ug/day', '28 ug/day'])
     >>> bool((ds["CAVG"].sel(window="C2") > ds["CAVG"].sel(window="C1")).all())
     True
