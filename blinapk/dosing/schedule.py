@@ -103,17 +103,22 @@ def _shared(ids: Any, g: Any, edges: np.ndarray, step: np.ndarray, cyc: np.ndarr
     """Every subject on one template: times, cycles and levels are shared read-only views."""
     n, k = len(ids), edges.size - 1
     steps = g.template.steps
-    rates = np.column_stack([
-        np.broadcast_to(step_rate(s, g.bsa if s.per_m2 else None), g.bsa.shape) for s in steps])
     labels: dict[str, int] = {}
     codes = np.array([labels.setdefault(s.label, len(labels)) for s in steps])
-    level_rate = np.full((n, len(labels)), np.nan)
-    for j in range(len(steps) - 1, -1, -1):  # the first step of a level wins
-        level_rate[:, codes[j]] = rates[:, j]
+    first = [list(codes).index(c) for c in range(len(labels))]  # first step of each level
+    if any(s.per_m2 for s in steps):
+        rates = np.column_stack([np.broadcast_to(step_rate(s, g.bsa if s.per_m2 else None),
+                                                 g.bsa.shape) for s in steps])
+        level_rate = rates[:, first]
+    else:  # flat doses: one row serves every subject
+        rates = np.broadcast_to(np.array([float(step_rate(s)) for s in steps]), (n, len(steps)))
+        level_rate = np.broadcast_to(rates[0, first], (n, len(labels)))
     return RateSchedule(
-        ids=ids.to_numpy(), arm=np.full(n, g.arm), regimen=np.full(n, g.regimen.name),
+        ids=ids.to_numpy(), arm=np.broadcast_to(np.array(g.arm), (n,)),
+        regimen=np.broadcast_to(np.array(g.regimen.name), (n,)),
         start=np.broadcast_to(edges[:-1], (n, k)), end=np.broadcast_to(edges[1:], (n, k)),
-        rate=rates[:, np.maximum(step, 0)] * inside,
+        rate=(np.broadcast_to(rates[0, np.maximum(step, 0)] * inside, (n, k))
+              if rates.strides[0] == 0 else rates[:, np.maximum(step, 0)] * inside),
         cycle=np.broadcast_to(cyc, (n, k)),
         level=np.broadcast_to(np.where(inside, codes[np.maximum(step, 0)], -1), (n, k)),
         levels=tuple(labels), level_rate=level_rate,

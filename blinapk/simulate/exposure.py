@@ -232,8 +232,8 @@ def run_chunk(plan: ExposurePlan, c: int) -> dict[str, np.ndarray]:
     for j, label in enumerate(sched.levels):
         level_rate[:, plan.levels.index(label)] = sched.level_rate[:, j]
     out: dict[str, np.ndarray] = {c_: _column(pop[c_]) for c_ in pop.columns if c_ != "ID"}
-    out["ARM"] = sched.arm
-    out["REGIMEN"] = sched.regimen
+    out["ARM"] = np.array(sched.arm)  # a writable copy of a possibly shared view
+    out["REGIMEN"] = np.array(sched.regimen)
     out.update(params)
     out["CSS"] = 1000.0 * level_rate[None, :, :] / params["CL"][:, :, None]
     out["WINDOW_H"] = length
