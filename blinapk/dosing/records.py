@@ -281,9 +281,9 @@ def expand_groups(regimen: AnyRegimen, subjects: Any, interruptions: Any = None,
         if positions.size == 0:
             continue
         base = lay_out(reg)
-        groups: dict[tuple[Interruption, ...], list[int]] = {}
+        groups: dict[tuple[Interruption, ...], Any] = {}
         if personal is None:
-            groups[shared] = list(positions)
+            groups[shared] = positions
         else:
             for p in positions:
                 groups.setdefault(personal[p], []).append(int(p))

@@ -160,6 +160,11 @@ def segment_time_above(y0s: Sequence[Any], modes: Sequence[Mode], rate: Any, dt:
     return first + np.where(inner, second, 0.0)
 
 
+def _column(a: np.ndarray, j: int) -> Any:
+    """Column ``j``; a scalar when every subject shares it (a broadcast view)."""
+    return float(a[0, j]) if a.strides[0] == 0 else a[:, j]
+
+
 def window_exposure(start: np.ndarray, end: np.ndarray, rate: np.ndarray,
                     modes: Sequence[Mode], windows: Sequence[tuple[Any, Any]],
                     thresholds: Sequence[float] = ()) -> tuple[list, list]:
@@ -191,19 +196,20 @@ def window_exposure(start: np.ndarray, end: np.ndarray, rate: np.ndarray,
     st = [np.zeros((n_seg + 1, *shape)) for _ in modes]
     auc_at = np.zeros((n_seg + 1, *shape))
     above_at = [np.zeros((n_seg + 1, *shape)) for _ in thresholds]
+    inv = [1.0 / lam for lam, _ in modes]
     for j in range(n_seg):
         y0s = [s[j] for s in st]
-        r, d = rate[:, j], end[:, j] - start[:, j]
+        r, d = _column(rate, j), _column(end, j) - _column(start, j)
         for k, th in enumerate(thresholds):
             above_at[k][j + 1] = above_at[k][j] + segment_time_above(y0s, modes, r, d, th)
         auc = auc_at[j + 1]
         auc[...] = auc_at[j]
-        for s, y0, (lam, g) in zip(st, y0s, modes, strict=True):
+        for s, y0, (lam, g), il in zip(st, y0s, modes, inv, strict=True):
             # one exponential per mode and segment serves the AUC and the next state
             em1 = np.expm1(-lam * d)
-            y_inf = r / lam
+            y_inf = r * il
             gap = y0 - y_inf
-            auc += g * (y_inf * d - gap * em1 / lam)
+            auc += g * (y_inf * d - gap * em1 * il)
             s[j + 1] = y_inf + gap * (em1 + 1.0)
 
     shared = start.strides[0] == 0  # one time grid for every subject (a broadcast view)
