@@ -1,4 +1,4 @@
-"""simulate_exposure: dimensions, closed-form consistency, chunking, dask, populations, summaries."""
+"""simulate_exposure: dimensions, closed forms, chunking, dask, populations, summaries."""
 
 from __future__ import annotations
 
@@ -165,3 +165,19 @@ def test_short_card_name_and_two_compartment_card(tmp_path):
     assert json.loads(a.attrs["settings"])["source_name"] == "blinatumomab_zhu2020"
     b = simulate_exposure(20, seed=1, source="klinger2012", windows={"w": (0, 300)})
     assert np.isfinite(b["CAVG"].values).all()
+
+
+def test_chunk_plans_pickle_for_process_schedulers():
+    # dask="processes" / "local" ship the plan to other processes: it must pickle
+    import pickle
+
+    from blinapk.simulate.exposure import make_plan, run_chunk
+
+    plan = make_plan(50, 3, source="zhu2020", population="mixed", regimen="weight_based_rr",
+                     n_cycles=None, interruptions=Interruption(100, 24, schedule="label"),
+                     n_draws=2, windows=None, thresholds=(470.0,), subjects="new",
+                     chunk_size=20)
+    again = pickle.loads(pickle.dumps(plan))
+    a, b = run_chunk(plan, 1), run_chunk(again, 1)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
