@@ -40,7 +40,7 @@ from blinapk.errors import (
     UnitError,
 )
 from blinapk.pk import predict_conc
-from blinapk.simulate import simulate_trial
+from blinapk.simulate import simulate_exposure, simulate_trial, summarize_exposure
 
 #: Names resolved lazily: attribute -> (module, name).
 _LAZY = {
@@ -83,7 +83,9 @@ __all__ = [
     "rate_table",
     "read_clinical",
     "read_dataset",
+    "simulate_exposure",
     "simulate_trial",
+    "summarize_exposure",
     "write_clinical",
     "write_dataset",
     *sorted(_LAZY),

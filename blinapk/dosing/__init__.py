@@ -8,6 +8,8 @@ change: :data:`AT_CHANGE`). See docs/dosing.md.
 """
 
 from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rate
+from blinapk.dosing.courses import retreatment
+from blinapk.dosing.interruption import INTERRUPTION_SCHEDULES, LABEL_CONTINUE_DAYS
 from blinapk.dosing.presets import PRESETS, get_preset
 from blinapk.dosing.rates import AT_CHANGE, bolus_table, rate_at, rate_table
 from blinapk.dosing.records import DOSE_COLUMNS, dose_records
@@ -22,16 +24,20 @@ from blinapk.dosing.regimen import (
     regimen_from_dict,
     with_n_cycles,
 )
+from blinapk.dosing.schedule import RateSchedule, rate_schedule
 
 __all__ = [
     "ADULT_WEIGHT_KG",
     "AT_CHANGE",
     "DOSE_COLUMNS",
     "DOSE_UNITS",
+    "INTERRUPTION_SCHEDULES",
     "LABEL_BAG_HOURS",
+    "LABEL_CONTINUE_DAYS",
     "PRESETS",
     "CycleSpec",
     "Interruption",
+    "RateSchedule",
     "Regimen",
     "Step",
     "WeightBasedRegimen",
@@ -42,7 +48,9 @@ __all__ = [
     "dose_records",
     "get_preset",
     "rate_at",
+    "rate_schedule",
     "rate_table",
     "regimen_from_dict",
+    "retreatment",
     "with_n_cycles",
 ]

@@ -14,8 +14,14 @@ from blinapk.dosing._spec import (
     _optional_number,
 )
 from blinapk.dosing.step import Step
+from blinapk.errors import ModelSpecError
 
-__all__ = ["Interruption"]
+__all__ = ["INTERRUPTION_SCHEDULES", "LABEL_CONTINUE_DAYS", "Interruption"]
+
+#: What a pause does to the rest of the schedule (:attr:`Interruption.schedule`).
+INTERRUPTION_SCHEDULES: tuple[str, ...] = ("fixed", "continue", "new_cycle", "label")
+#: Longest pause (days) after which the label continues the same cycle (flag V).
+LABEL_CONTINUE_DAYS = 7.0
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,31 @@ class Interruption:
         stay off and the next cycle starts at its scheduled dose.
     reason : str
         Free text (e.g. ``"CRS grade 3"``).
+    schedule : {"fixed", "continue", "new_cycle", "label"}, default "fixed"
+        What the pause does to the rest of the schedule:
+
+        * ``"fixed"``: nothing; the pause removes infusion time from its cycle
+          and every later date stays as scheduled;
+        * ``"continue"``: the cycle is continued to its full infusion length
+          (e.g. 28 days inclusive of the days before and after the pause): the
+          rest of the cycle and every later cycle move ``duration`` later;
+        * ``"new_cycle"``: the interrupted cycle stops at the pause and the
+          same cycle's schedule starts again from its day 1 when infusion
+          resumes (``CYCLE`` keeps its number; a cycle-1 step dose is given
+          again); later cycles follow that new cycle;
+        * ``"label"``: the BLINCYTO label's rule for a pause after an adverse
+          reaction: ``"continue"`` if it lasts at most
+          :data:`LABEL_CONTINUE_DAYS` (7) days, else ``"new_cycle"``.
+
+        A shifting rule applies only to a pause that starts during an
+        infusion phase; one that starts in a treatment-free interval is
+        ``"fixed"``.
 
     Notes
     -----
-    The schedule is not shifted: the pause removes infusion time from the
-    cycle, it does not extend it (the label's "continue to a total of 28
-    days" rule for pauses <= 7 days is not applied automatically; model it
-    with a custom :class:`CycleSpec` if needed).
+    Times are actual times (h since the start of cycle 1, after any earlier
+    shift). The restart dose (``restart_dose``) is held for ``restart_days``
+    from the end of the pause in every rule.
     """
 
     start: float
@@ -58,6 +82,7 @@ class Interruption:
     restart_cap: float | None = None
     restart_days: float = 7.0
     reason: str = ""
+    schedule: str = "fixed"
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -77,6 +102,9 @@ class Interruption:
             self, "restart_days", _number(self.restart_days, "Interruption.restart_days", low=0)
         )
         object.__setattr__(self, "reason", str(self.reason))
+        if self.schedule not in INTERRUPTION_SCHEDULES:
+            raise ModelSpecError(f"Interruption.schedule must be one of {INTERRUPTION_SCHEDULES}, "
+                                 f"got {self.schedule!r}")
 
     @classmethod
     def from_days(cls, day: float, duration_days: float, **kwargs: Any) -> Interruption:
@@ -99,6 +127,22 @@ class Interruption:
         if self.restart_dose is None:
             return None
         return Step(1.0, self.restart_dose, self.restart_unit, self.restart_cap)
+
+    @property
+    def shift_rule(self) -> str:
+        """The rule applied: ``"fixed"``, ``"continue"`` or ``"new_cycle"`` (``"label"`` resolved).
+
+        Examples
+        --------
+        >>> Interruption.from_days(10, 7, schedule="label").shift_rule
+        'continue'
+        >>> Interruption.from_days(10, 8, schedule="label").shift_rule
+        'new_cycle'
+        """
+        if self.schedule != "label":
+            return self.schedule
+        short = self.duration <= LABEL_CONTINUE_DAYS * HOURS_PER_DAY
+        return "continue" if short else "new_cycle"
 
     @property
     def restart_end(self) -> float:

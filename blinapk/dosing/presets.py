@@ -96,6 +96,17 @@ def _per_m2(name: str, doses: tuple[float, ...], days: tuple[int, ...], note: st
     )
 
 
+_AALL1331 = Regimen(
+    "aall1331",
+    (CycleSpec(1, None, (Step(1, 15, "ug/m2/day", cap=28),), 28, 7),),
+    n_cycles=2,
+    source="Children's Oncology Group AALL1331 (Brown et al., JAMA 2021; Hogan et al., Lancet "
+    "Oncol 2023): blinatumomab blocks of 15 ug/m2/day by continuous infusion for 4 weeks then "
+    "1 week off (5-week blocks), no step dose (U: block structure and dose from secondary "
+    "sources; the 28 ug/day cap follows the label, U). Default n_cycles=2 (the two blocks "
+    "of the high/intermediate-risk arm); any number.",
+)
+
 _PRESETS: dict[str, AnyRegimen] = {
     "adult_rr": _ADULT_RR,
     "paediatric_rr": _PAED_RR,
@@ -117,6 +128,7 @@ _PRESETS: dict[str, AnyRegimen] = {
         source=f"{_LABEL}, MRD-positive B-ALL: 28 ug/day for patients >= 45 kg, 15 ug/m2/day "
         "(<= 28 ug/day) below 45 kg, from day 1, up to 4 cycles (V).",
     ),
+    "aall1331": _AALL1331,
     "flat_15_m2": _per_m2(
         "flat_15_m2",
         (15.0,),
@@ -152,11 +164,11 @@ def get_preset(
     ----------
     name : str
         One of ``PRESETS`` (``adult_rr``, ``paediatric_rr``, ``weight_based_rr``,
-        ``mrd``, ``mrd_adult``, ``mrd_paediatric``, ``flat_15_m2``,
+        ``mrd``, ``mrd_adult``, ``mrd_paediatric``, ``aall1331``, ``flat_15_m2``,
         ``dose_finding_5_15``, ``dose_finding_5_15_30``).
     n_cycles : int, optional
-        Number of cycles (R/R presets define 1-9, MRD presets 1-4, dose-finding
-        presets any number).
+        Number of cycles (R/R presets define 1-9, MRD presets 1-4, ``aall1331``
+        and dose-finding presets any number).
     bag_hours : float, optional
         Infusion bag length (h) stored on the regimen (both arms if weight-based).
 

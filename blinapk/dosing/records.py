@@ -9,110 +9,27 @@ arm and the same interruptions therefore cost one vectorised expansion.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from blinapk.dosing._spec import TIME_TOL
 from blinapk.dosing.bsa import choose_arm, step_rate
 from blinapk.dosing.regimen import (
     AnyRegimen,
     Interruption,
     Regimen,
-    Step,
     WeightBasedRegimen,
 )
+from blinapk.dosing.template import Template, apply_interruptions, bag_split, lay_out
 from blinapk.errors import DataValidationError, ModelSpecError, Violation
 
-__all__ = ["DOSE_COLUMNS", "dose_records"]
+__all__ = ["DOSE_COLUMNS", "SubjectGroup", "dose_records", "expand_groups"]
 
 #: Columns of the frame returned by :func:`dose_records`, in order.
 DOSE_COLUMNS = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "MDV", "CYCLE", "DOSE_LEVEL")
-
-
-@dataclass(frozen=True)
-class _Template:
-    """Constant-rate segments of one regimen, independent of the subject."""
-
-    start: np.ndarray
-    end: np.ndarray
-    cycle: np.ndarray
-    step: np.ndarray  # index into ``steps``
-    steps: tuple[Step, ...]  # canonical steps (day 1), one per distinct dose
-
-    @property
-    def needs_bsa(self) -> bool:
-        used = np.unique(self.step)
-        return any(self.steps[i].per_m2 for i in used)
-
-
-def _canonical(step: Step) -> Step:
-    return Step(1.0, step.dose, step.unit, step.cap)
-
-
-def _template(regimen: Regimen) -> _Template:
-    steps: dict[tuple[Any, ...], int] = {}
-    rows = []
-    for cycle, c0 in enumerate(regimen.cycle_starts(), start=1):
-        for s, e, step in regimen.cycle_spec(cycle).intervals():
-            idx = steps.setdefault(step.key, len(steps))
-            rows.append((c0 + s, c0 + e, cycle, idx))
-    arr = np.array(rows, dtype=float)
-    canon = tuple(_canonical(Step(1.0, *key)) for key in steps)
-    return _Template(arr[:, 0], arr[:, 1], arr[:, 2].astype(int), arr[:, 3].astype(int), canon)
-
-
-def _interrupt(tpl: _Template, interruptions: Sequence[Interruption]) -> _Template:
-    """Zero the paused intervals and apply restart doses on the template."""
-    if not interruptions:
-        return tpl
-    ints = sorted(interruptions, key=lambda i: (i.start, i.end))
-    cuts = {i.start for i in ints} | {i.end for i in ints}
-    cuts |= {i.restart_end for i in ints if i.restart_step is not None}
-    # cycle in force when each pause ends: the restart dose never spills into the next cycle
-    end_cycle = {}
-    for it in ints:
-        k = np.searchsorted(tpl.start, it.end, side="right") - 1
-        end_cycle[it] = int(tpl.cycle[max(k, 0)])
-    steps = list(tpl.steps)
-    index = {s.key: i for i, s in enumerate(steps)}
-    rows = []
-    for s, e, c, k in zip(tpl.start, tpl.end, tpl.cycle, tpl.step, strict=True):
-        edges = [s, *sorted(b for b in cuts if s < b < e), e]
-        for a, b in zip(edges[:-1], edges[1:], strict=False):
-            mid = 0.5 * (a + b)
-            if b - a <= TIME_TOL or any(it.start <= mid < it.end for it in ints):
-                continue
-            step = k
-            for it in ints:  # sorted by start: the latest pause's restart wins
-                rs = it.restart_step
-                if rs is not None and it.end <= mid < it.restart_end and c == end_cycle[it]:
-                    step = index.setdefault(rs.key, len(index))
-                    if step == len(steps):
-                        steps.append(_canonical(rs))
-            rows.append((a, b, c, step))
-    if not rows:
-        raise ModelSpecError("the interruptions remove every infusion of the regimen")
-    arr = np.array(rows, dtype=float)
-    return _Template(
-        arr[:, 0], arr[:, 1], arr[:, 2].astype(int), arr[:, 3].astype(int), tuple(steps)
-    )
-
-
-def _bag_split(tpl: _Template, bag_hours: float | None) -> _Template:
-    """Cut every constant-rate segment into bags of ``bag_hours`` (last bag shorter)."""
-    if bag_hours is None:
-        return tpl
-    dur = tpl.end - tpl.start
-    n = np.maximum(np.ceil((dur - TIME_TOL) / bag_hours), 1).astype(int)
-    rep = np.repeat(np.arange(dur.size), n)
-    k = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n)
-    start = tpl.start[rep] + k * bag_hours
-    end = np.where(k == n[rep] - 1, tpl.end[rep], tpl.start[rep] + (k + 1) * bag_hours)
-    return _Template(start, end, tpl.cycle[rep], tpl.step[rep], tpl.steps)
 
 
 def _column(frame: pd.DataFrame, name: str) -> str | None:
@@ -204,7 +121,8 @@ def _from_frame(frame: pd.DataFrame) -> dict[Any, list[Interruption]]:
         raise DataValidationError(
             [Violation("missing_column", c, (), "interruption tables need it") for c in missing]
         )
-    optional = ("restart_dose", "restart_unit", "restart_cap", "restart_days", "reason")
+    optional = ("restart_dose", "restart_unit", "restart_cap", "restart_days", "reason",
+                "schedule")
     out: dict[Any, list[Interruption]] = {}
     for row, rec in enumerate(frame.to_dict("records"), start=1):
         kwargs = {k: rec[cols[k.upper()]] for k in optional if k.upper() in cols}
@@ -242,7 +160,7 @@ def dose_records(
         Pauses in addition to ``regimen.interruptions``: an Interruption or a
         sequence of them (every subject); a mapping ``ID -> Interruption(s)``;
         or a table with ``ID, START, DURATION`` (h) and optional
-        ``RESTART_DOSE, RESTART_UNIT, RESTART_CAP, RESTART_DAYS, REASON``.
+        ``RESTART_DOSE, RESTART_UNIT, RESTART_CAP, RESTART_DAYS, REASON, SCHEDULE``.
     bag_hours : float, optional
         Bag length overriding ``regimen.bag_hours`` (label: 24, 48, 72, 96 or
         168 h). Splits records without changing rates or total amount.
@@ -275,6 +193,64 @@ def dose_records(
     {'TIME': [0.0, 168.0], 'AMT': [63.0, 588.0], 'RATE': [0.375, 1.1666666666666667],
      'DOSE_LEVEL': ['9 ug/day', '28 ug/day']}
     """
+    bag = None if bag_hours is None else bag_hours
+    if bag is not None and not (np.isfinite(bag) and bag > 0):
+        raise ModelSpecError(f"bag_hours must be > 0, got {bag!r}")
+    ids, groups = expand_groups(regimen, subjects, interruptions, id_col)
+    labels: dict[str, int] = {}
+    parts = []
+    for g in groups:
+        reg_bag = g.regimen.bag_hours if bag is None else bag
+        if reg_bag is not None and not (np.isfinite(reg_bag) and reg_bag > 0):
+            raise ModelSpecError(f"bag_hours must be > 0, got {reg_bag!r}")
+        parts.append(_expand(bag_split(g.template, reg_bag), g.positions, g.bsa, labels))
+    return _frame(parts, ids, labels)
+
+
+@dataclass(frozen=True, eq=False)
+class SubjectGroup:
+    """Subjects sharing one arm and the same interruptions: one template.
+
+    Attributes
+    ----------
+    regimen : Regimen
+        The arm.
+    arm : str
+        ``"adult"`` / ``"paediatric"`` for a weight-based regimen, else the regimen's name.
+    template : Template
+        The arm laid out with the group's interruptions (no bags).
+    positions : ndarray of int
+        0-based positions of the subjects in the input.
+    bsa : ndarray
+        Their BSA (NaN where not given).
+    """
+
+    regimen: Regimen
+    arm: str
+    template: Template
+    positions: np.ndarray
+    bsa: np.ndarray
+
+
+def expand_groups(regimen: AnyRegimen, subjects: Any, interruptions: Any = None,
+                  id_col: str = "ID") -> tuple[pd.Series, list[SubjectGroup]]:
+    """Validate the subjects and group them by arm and interruptions.
+
+    Parameters
+    ----------
+    regimen, subjects, interruptions, id_col
+        As :func:`dose_records`.
+
+    Returns
+    -------
+    (Series, list of SubjectGroup)
+        The subject IDs in input order, and the groups (each with its template).
+
+    Raises
+    ------
+    DataValidationError, ModelSpecError
+        As :func:`dose_records`.
+    """
     if not isinstance(regimen, (Regimen, WeightBasedRegimen)):
         raise ModelSpecError(f"regimen must be a Regimen or WeightBasedRegimen, got {regimen!r}")
     ids, covs = _subjects(subjects, id_col)
@@ -287,11 +263,11 @@ def dose_records(
             raise DataValidationError(problems)
         arm = choose_arm(covs["WT"].to_numpy(), regimen.threshold_kg)
         arms = [
-            (regimen.adult, np.flatnonzero(arm == "adult")),
-            (regimen.paediatric, np.flatnonzero(arm == "paediatric")),
+            (regimen.adult, "adult", np.flatnonzero(arm == "adult")),
+            (regimen.paediatric, "paediatric", np.flatnonzero(arm == "paediatric")),
         ]
     else:
-        arms = [(regimen, np.arange(n))]
+        arms = [(regimen, regimen.name, np.arange(n))]
 
     personal = _per_subject(interruptions, ids)
     shared = (
@@ -300,37 +276,32 @@ def dose_records(
         else tuple((interruptions,) if isinstance(interruptions, Interruption) else interruptions)
     )
     bsa = covs["BSA"].to_numpy() if "BSA" in covs else np.full(n, np.nan)
-
-    labels: dict[str, int] = {}
-    parts = []
-    for reg, positions in arms:
+    out = []
+    for reg, arm_name, positions in arms:
         if positions.size == 0:
             continue
-        base = _template(reg)
-        groups: dict[tuple[Interruption, ...], list[int]] = {}
+        base = lay_out(reg)
+        groups: dict[tuple[Interruption, ...], Any] = {}
         if personal is None:
-            groups[shared] = list(positions)
+            groups[shared] = positions
         else:
             for p in positions:
                 groups.setdefault(personal[p], []).append(int(p))
-        bag = reg.bag_hours if bag_hours is None else bag_hours
-        if bag is not None and not (np.isfinite(bag) and bag > 0):
-            raise ModelSpecError(f"bag_hours must be > 0, got {bag!r}")
         for extra, members in groups.items():
-            tpl = _bag_split(_interrupt(base, reg.interruptions + tuple(extra)), bag)
+            tpl = apply_interruptions(base, reg, reg.interruptions + tuple(extra))
             pos = np.asarray(members, dtype=int)
             if tpl.needs_bsa:
                 why = f"regimen {reg.name!r} doses in ug/m2/day"
                 problems += _require(covs, "BSA", pos, why)
                 if problems:
                     continue
-            parts.append(_expand(tpl, pos, bsa[pos], labels))
+            out.append(SubjectGroup(reg, arm_name, tpl, pos, bsa[pos]))
     if problems:
         raise DataValidationError(problems)
-    return _frame(parts, ids, labels)
+    return ids, out
 
 
-def _expand(tpl: _Template, pos: np.ndarray, bsa: np.ndarray, labels: dict[str, int]) -> dict:
+def _expand(tpl: Template, pos: np.ndarray, bsa: np.ndarray, labels: dict[str, int]) -> dict:
     """Outer product template x subjects, as flat arrays."""
     n_t = tpl.start.size
     rates = np.column_stack(

@@ -4,6 +4,8 @@ from blinapk.plotting.dose_finding import plot_dose_selection
 from blinapk.plotting.endpoints import plot_ae_forest, plot_km, plot_response
 from blinapk.plotting.nca import plot_css_by_dose, plot_cytokines, plot_profiles
 from blinapk.plotting.poppk import plot_pair, plot_rank, plot_trace
+from blinapk.plotting.simulate import plot_css_distribution, plot_target_attainment
 
-__all__ = ["plot_ae_forest", "plot_css_by_dose", "plot_cytokines", "plot_dose_selection",
-           "plot_km", "plot_pair", "plot_profiles", "plot_rank", "plot_response", "plot_trace"]
+__all__ = ["plot_ae_forest", "plot_css_by_dose", "plot_css_distribution", "plot_cytokines",
+           "plot_dose_selection", "plot_km", "plot_pair", "plot_profiles", "plot_rank",
+           "plot_response", "plot_target_attainment", "plot_trace"]

@@ -17,6 +17,10 @@ Dose finding
     :func:`write_dose_finding` (operating-characteristics tables and the
     dose-selection figure; file names in :data:`DOSE_FINDING_OUTPUTS`).
 
+Simulated exposure
+    :func:`write_exposure` (summary and attainment tables, per-patient table,
+    settings, ``summary.md``, figures) and :func:`exposure_text`.
+
 Each writer takes result objects and an output directory and returns the
 paths it wrote; every number comes from a library result object or its methods.
 """
@@ -37,16 +41,25 @@ from blinapk.report.poppk import (
     write_fit,
     write_fit_figures,
 )
+from blinapk.report.simulate import (
+    EXPOSURE_OUTPUTS,
+    exposure_text,
+    patient_table,
+    write_exposure,
+)
 from blinapk.report.tables import to_html, to_markdown, write_csv
 
 __all__ = [
     "DOSE_FINDING_OUTPUTS",
     "ENDPOINT_OUTPUTS",
+    "EXPOSURE_OUTPUTS",
     "NCA_OUTPUTS",
     "endpoint_tables",
     "endpoints_text",
+    "exposure_text",
     "fit_text",
     "nca_text",
+    "patient_table",
     "population_markdown",
     "summary_markdown",
     "to_html",
@@ -55,6 +68,7 @@ __all__ = [
     "write_dose_finding",
     "write_endpoints",
     "write_endpoints_figures",
+    "write_exposure",
     "write_fit",
     "write_fit_figures",
     "write_nca",

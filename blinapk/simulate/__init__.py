@@ -16,8 +16,17 @@ timeline (:mod:`~blinapk.simulate.dose_finding`), operating characteristics
 over many trials (:mod:`~blinapk.simulate.dose_oc`), the exact 3+3
 (:mod:`~blinapk.simulate.dose_exact`) and DLT probabilities from exposure
 (:mod:`~blinapk.simulate.dose_toxicity`).
+
+:func:`simulate_exposure` simulates exposure (Css per dose level, average
+concentration, time above a threshold) of up to millions of virtual
+patients (:class:`Population`) on any regimen, with parameters from a model
+card or a fitted posterior (:class:`PosteriorSource`), in memory or chunked
+on dask; :func:`summarize_exposure` gives distributions and probability of
+target attainment. See docs/simulate.md.
 """
 
+from blinapk.simulate.chunked import compute_exposure
+from blinapk.simulate.cohort import POPULATIONS, Population, resolve_population
 from blinapk.simulate.cytokines import CytokineModel, load_cytokine_model
 from blinapk.simulate.dose_designs import (
     ROLLING_SIX,
@@ -35,36 +44,49 @@ from blinapk.simulate.dose_finding import (
 )
 from blinapk.simulate.dose_oc import DoseFindingOC, operating_characteristics
 from blinapk.simulate.dose_toxicity import dlt_probabilities_from_exposure
+from blinapk.simulate.exposure import DEFAULT_THRESHOLDS, simulate_exposure
+from blinapk.simulate.exposure_summary import ExposureSummary, summarize_exposure
 from blinapk.simulate.population import POPULATION, mosteller_bsa, simulate_population
+from blinapk.simulate.posterior import CardSource, PosteriorSource
 from blinapk.simulate.sampling import PROTOCOL, sampling_schedule
 from blinapk.simulate.source import ParameterSource, resolve_source
 from blinapk.simulate.trial import DATA_COLUMNS, INTERRUPTIONS, SimulatedTrial, simulate_trial
 
 __all__ = [
-    "DATA_COLUMNS",
-    "INTERRUPTIONS",
-    "POPULATION",
-    "PROTOCOL",
-    "ROLLING_SIX",
-    "THREE_PLUS_THREE",
     "Accrual",
+    "CardSource",
     "CytokineModel",
+    "DATA_COLUMNS",
+    "DEFAULT_THRESHOLDS",
     "DoseFindingOC",
     "DoseFindingTrial",
     "EscalationDesign",
+    "ExposureSummary",
+    "INTERRUPTIONS",
+    "POPULATION",
+    "POPULATIONS",
+    "PROTOCOL",
     "ParameterSource",
+    "Population",
+    "PosteriorSource",
+    "ROLLING_SIX",
     "SimulatedTrial",
+    "THREE_PLUS_THREE",
+    "compute_exposure",
     "dlt_probabilities_from_exposure",
     "load_cytokine_model",
     "mosteller_bsa",
     "operating_characteristics",
+    "resolve_population",
     "resolve_source",
     "rolling_six",
     "run_dose_finding",
     "sampling_schedule",
     "simulate_dose_finding",
+    "simulate_exposure",
     "simulate_population",
     "simulate_trial",
+    "summarize_exposure",
     "three_plus_three",
     "three_plus_three_exact",
 ]

@@ -104,6 +104,17 @@ def simulate_population(
         ``SEX`` (``M``/``F``), ``HEIGHT`` (cm), ``WT`` (kg, 0.1), ``BSA`` (m2,
         0.01, Mosteller), ``SCR`` (mg/dL), ``CRCL`` (mL/min, capped), ``BLAST`` (%).
     """
+    return pd.DataFrame(draw_covariates(n, rng, paediatric_fraction=paediatric_fraction,
+                                        params=params))
+
+
+def draw_covariates(n: int, rng: np.random.Generator, *, paediatric_fraction: float = 0.2,
+                    params: Mapping[str, Any] = POPULATION) -> dict[str, np.ndarray]:
+    """Draw the columns of :func:`simulate_population` as numpy arrays (same draws).
+
+    ``GROUP`` and ``SEX`` are numpy string arrays; building a DataFrame is left
+    to the caller (large simulations keep them as categoricals).
+    """
     if not 0.0 <= paediatric_fraction <= 1.0:
         raise ValueError(f"paediatric_fraction must be in [0, 1], got {paediatric_fraction}")
     child = rng.random(n) < paediatric_fraction
@@ -142,7 +153,7 @@ def simulate_population(
     crcl = np.round(np.minimum(np.where(child, schwartz, cg), params["crcl_cap"]), 1)
     blast = np.round(_beta_range(rng, params["blast"], n), 1)
 
-    return pd.DataFrame({
+    return {
         "ID": np.arange(1, n + 1),
         "GROUP": np.where(child, "child", "adult"),
         "AGE": age_years,
@@ -153,4 +164,4 @@ def simulate_population(
         "SCR": scr,
         "CRCL": crcl,
         "BLAST": blast,
-    })
+    }

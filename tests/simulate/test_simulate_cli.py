@@ -40,3 +40,38 @@ def test_simulate_command_is_reproducible(tmp_path):
 
 def test_command_metadata():
     assert simulate.NAME == "simulate" and simulate.HELP
+
+
+def test_exposure_mode_writes_tables_figures_and_settings(tmp_path, capsys):
+    out = tmp_path / "exposure"
+    assert run(["--card", "zhu2020", "--regimen", "weight_based_rr", "--population", "mixed",
+                "--n", "3000", "--seed", "2", "--out", str(out), "--pause", "10:3:label",
+                "--window", "C1=1", "--window", "week1=0:168"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"exposure_summary.csv", "target_attainment.csv", "target_attainment_curve.csv",
+            "patients.csv", "settings.json", "summary.md", "css_distribution.png",
+            "target_attainment_bsa.png"} <= names
+    patients = pd.read_csv(out / "patients.csv")
+    assert len(patients) == 3000 and "CSS[28 ug/day]" in patients.columns
+    assert {"CAVG[C1]", "CAVG[week1]", "FTA[C1@470]"} <= set(patients.columns)
+    settings = json.loads((out / "settings.json").read_text())
+    run_settings = next(iter(settings.values()))
+    assert run_settings["seed"] == 2 and run_settings["interruptions"][0]["schedule"] == "label"
+    text = capsys.readouterr().out
+    assert "simulated exposure of 3,000 patients" in text and "P(Css >= 470)" in text
+
+
+def test_exposure_mode_from_a_fit_on_dask(tmp_path, known_truth_fit):
+    _, _, fit = known_truth_fit
+    path = fit.save(tmp_path / "fit.nc")
+    out = tmp_path / "from_fit"
+    assert run(["--fit", str(path), "--regimen", "adult_rr", "--n", "2000", "--draws", "4",
+                "--out", str(out), "--dask", "threads", "--chunk-size", "500"]) == 0
+    summary = pd.read_csv(out / "target_attainment.csv")
+    assert summary["PTA_LOWER"].notna().any()
+    assert not (out / "patients.csv").exists()  # lazy results are streamed, not listed
+
+
+def test_trial_mode_still_needs_a_seed(tmp_path, capsys):
+    assert run(["--n", "5", "--out", str(tmp_path / "t.csv")]) == 2
+    assert "--seed is required" in capsys.readouterr().err
