@@ -27,7 +27,7 @@ from blinapk.data import (
     write_clinical,
     write_dataset,
 )
-from blinapk.datasets import load_example
+from blinapk.datasets import load_example, load_example_clinical
 from blinapk.dosing import dose_records, get_preset, rate_table
 from blinapk.errors import (
     BlinapkError,
@@ -79,6 +79,7 @@ __all__ = [
     "list_cards",
     "load_card",
     "load_example",
+    "load_example_clinical",
     "predict_conc",
     "rate_table",
     "read_clinical",

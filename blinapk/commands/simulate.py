@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 NAME = "simulate"
-HELP = ("Simulate a blinatumomab trial with known truth (--out DATA.csv), or the exposure of "
+HELP = ("Simulate a blinatumomab trial with known truth, clinical tables included (--out "
+        "DATA.csv), or the exposure of "
         "virtual patients on any regimen from a model card or a fitted posterior "
         "(--regimen/--population/--fit, --out DIR).")
 #: Narrow BSA bands of the target-attainment curve (m2).
@@ -41,8 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="random seed (required for a trial; default 1 for exposure)")
     parser.add_argument("--out", required=True, metavar="DATA.csv | DIR",
                         help="trial: output dataset CSV (truth to <stem>_truth.csv, observation "
-                        "truth to <stem>_obs_truth.csv, settings to <stem>.json); exposure: "
-                        "output directory")
+                        "truth to <stem>_obs_truth.csv, settings to <stem>.json, clinical "
+                        "tables to <stem>_subjects.csv, <stem>_assessments.csv, "
+                        "<stem>_adverse_events.csv, their truth to <stem>_clinical_truth.csv); "
+                        "exposure: output directory")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--card", default="blinatumomab_zhu2020",
                         help="model card name (zhu2020 = blinatumomab_zhu2020) or TOML path "
@@ -60,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trial.add_argument("--washout-fraction", type=float, default=0.2,
                        help="probability of wash-out samples after cycle 1 (default 0.2)")
     trial.add_argument("--no-cytokines", action="store_true", help="blinatumomab rows only")
+    trial.add_argument("--no-clinical", action="store_true",
+                       help="no clinical tables (subjects, assessments, adverse events)")
     trial.add_argument("--blq-dv", choices=("lloq", "measured"), default="lloq",
                        help="DV of a censored row: the LLOQ (default) or the measured value")
     trial.add_argument("--study", default="BLIN-SIM", help="STUDY column value")
@@ -117,14 +122,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_trial(args: argparse.Namespace) -> int:
     from blinapk.data import read_dataset, write_dataset
-    from blinapk.simulate import simulate_trial
+    from blinapk.simulate import simulate_trial, write_clinical_tables
 
     trial = simulate_trial(
         args.n, args.seed, card=args.card, paediatric_fraction=args.paediatric_fraction,
         n_cycles=2 if args.cycles is None else args.cycles,
         interruption_fraction=args.interruption_fraction,
         washout_fraction=args.washout_fraction, cytokines=not args.no_cytokines,
-        blq_dv=args.blq_dv, study=args.study,
+        blq_dv=args.blq_dv, study=args.study, clinical=not args.no_clinical,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,11 +140,18 @@ def _run_trial(args: argparse.Namespace) -> int:
     trial.observations.to_csv(obs, index=False, lineterminator="\n")
     settings = out.with_name(f"{out.stem}.json")
     settings.write_text(trial.settings_json(), encoding="utf-8")
+    written = [("data", data), ("truth", truth), ("observation truth", obs),
+               ("settings", settings)]
+    if trial.subjects is not None:
+        tables = write_clinical_tables(trial.clinical, out.with_name(out.stem))
+        clinical_truth = out.with_name(f"{out.stem}_clinical_truth.csv")
+        trial.clinical_truth.to_csv(clinical_truth, index=False, lineterminator="\n")
+        written += [(name.replace("_", " "), path) for name, path in tables.items()]
+        written.append(("clinical truth", clinical_truth))
     n_obs = int((trial.data["EVID"] == 0).sum())
     print(f"simulated {args.n} subjects (seed {args.seed}, card {trial.settings['card']}): "
           f"{n_obs} observations, {len(trial.data) - n_obs} dose records")
-    for label, path in (("data", data), ("truth", truth), ("observation truth", obs),
-                        ("settings", settings)):
+    for label, path in written:
         print(f"  {label}: {path}")
     return 0
 

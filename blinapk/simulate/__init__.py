@@ -6,8 +6,11 @@
 (:mod:`~blinapk.simulate.sampling`), takes each subject's PK parameters from a
 :class:`ParameterSource` (:mod:`~blinapk.simulate.source`; a literature model
 card is one) and adds cytokine release (:mod:`~blinapk.simulate.cytokines`),
-assay error and censoring. The result is a :class:`SimulatedTrial`: the
-dataset, the truth behind it and every generating setting. See
+assay error and censoring, and the clinical tables (subjects, response
+assessments, adverse events) from documented truths that depend on exposure
+and cytokines (:mod:`~blinapk.simulate.clinical`). The result is a
+:class:`SimulatedTrial`: the dataset, the clinical tables, the truth behind
+them and every generating setting. See
 docs/simulate.md.
 
 Dose finding (docs/dose_finding.md): the 3+3 and rolling six designs as
@@ -26,6 +29,8 @@ target attainment. See docs/simulate.md.
 """
 
 from blinapk.simulate.chunked import compute_exposure
+from blinapk.simulate.clinical import ClinicalTables, write_clinical_tables
+from blinapk.simulate.clinical_model import ClinicalModel, load_clinical_model
 from blinapk.simulate.cohort import POPULATIONS, Population, resolve_population
 from blinapk.simulate.cytokines import CytokineModel, load_cytokine_model
 from blinapk.simulate.dose_designs import (
@@ -55,6 +60,8 @@ from blinapk.simulate.trial import DATA_COLUMNS, INTERRUPTIONS, SimulatedTrial, 
 __all__ = [
     "Accrual",
     "CardSource",
+    "ClinicalModel",
+    "ClinicalTables",
     "CytokineModel",
     "DATA_COLUMNS",
     "DEFAULT_THRESHOLDS",
@@ -74,6 +81,7 @@ __all__ = [
     "THREE_PLUS_THREE",
     "compute_exposure",
     "dlt_probabilities_from_exposure",
+    "load_clinical_model",
     "load_cytokine_model",
     "mosteller_bsa",
     "operating_characteristics",
@@ -89,4 +97,5 @@ __all__ = [
     "summarize_exposure",
     "three_plus_three",
     "three_plus_three_exact",
+    "write_clinical_tables",
 ]

@@ -27,7 +27,7 @@ from blinapk.errors import ModelSpecError
 from blinapk.pk import css_from_rate
 
 __all__ = ["MODEL_FILE", "CytokineModel", "load_cytokine_model", "release_events",
-           "cytokine_conc"]
+           "cytokine_conc", "event_cycles"]
 
 #: The shipped model, package data of :mod:`blinapk.simulate` (read it with ``read_text()``).
 MODEL_FILE = importlib.resources.files("blinapk.simulate") / "cytokine_model.toml"
@@ -160,6 +160,39 @@ def release_events(start: Any, end: Any, rate: Any, cl: float) -> dict[str, np.n
     rise = css > before
     return {"TIME": start[rise], "KIND": np.where(before[rise] > 0, "step", "start"),
             "CSS_BEFORE": before[rise], "CSS_AFTER": css[rise]}
+
+
+def event_cycles(times: Any, kinds: Any, cycle_starts: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Cycle and episode of release events: ``start``, ``restart`` (after a pause) or ``step``.
+
+    Parameters
+    ----------
+    times, kinds : array_like
+        ``TIME`` (h) and ``KIND`` of :func:`release_events`.
+    cycle_starts : array_like
+        Scheduled cycle starts (h), e.g. ``Regimen.cycle_starts()``.
+
+    Returns
+    -------
+    cycle : numpy.ndarray of int
+        1-based cycle of each event.
+    episode : numpy.ndarray of str
+        ``start`` at a scheduled cycle start, ``restart`` for a start at any
+        other time, ``step`` for a dose step.
+
+    Examples
+    --------
+    >>> c, e = event_cycles([0.0, 89.0, 257.0, 1008.0], ["start", "start", "step", "start"],
+    ...                     [0.0, 1008.0])
+    >>> c.tolist(), e.tolist()
+    ([1, 1, 1, 2], ['start', 'restart', 'step', 'start'])
+    """
+    starts = np.asarray(cycle_starts, float)
+    t = np.asarray(times, float)
+    cycle = np.searchsorted(starts, t + 1e-9, side="right")
+    kind = np.asarray(kinds, dtype=object)
+    restart = (kind == "start") & ~np.isclose(t, starts[np.maximum(cycle - 1, 0)])
+    return cycle.astype(int), np.where(restart, "restart", kind).astype(object)
 
 
 def primed_exposure(t: Any, start: Any, end: Any, rate: Any, cl: float,

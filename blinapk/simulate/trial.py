@@ -17,7 +17,9 @@ Pipeline (every generating number is recorded in ``SimulatedTrial.settings``):
 6. assay error (proportional + additive, from the parameter source) and censoring: a
    measured value below the LLOQ is reported with ``CENS = 1`` and ``DV = LLOQ``
    (``blq_dv="lloq"``, default) or, with ``blq_dv="measured"``, the measured value
-   when it is at least the LOD and 0 below the LOD ("not detected").
+   when it is at least the LOD and 0 below the LOD ("not detected");
+7. clinical tables (subjects, response assessments, adverse events) from truths
+   that depend on exposure and the cytokine peaks (:mod:`blinapk.simulate.clinical`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from blinapk._version import __version__
+from blinapk.data import ClinicalData, read_clinical
 from blinapk.dosing import (
     Interruption,
     choose_arm,
@@ -40,12 +43,15 @@ from blinapk.dosing import (
     rate_table,
     with_n_cycles,
 )
-from blinapk.errors import ModelSpecError
+from blinapk.errors import BlinapkError, ModelSpecError
 from blinapk.pk import css_from_rate, dose_matrix, predict_conc
+from blinapk.simulate.clinical import simulate_clinical
+from blinapk.simulate.clinical_model import ClinicalModel, load_clinical_model
 from blinapk.simulate.cytokines import (
     CytokineModel,
     cytokine_conc,
     event_amplitudes,
+    event_cycles,
     load_cytokine_model,
     release_events,
 )
@@ -75,7 +81,9 @@ INTERRUPTIONS: Mapping[str, Any] = {
     "restart_days": 7.0,
     "reason": "CRS (simulated)",
 }
-_STREAMS = ("population", "pk_eta", "design", "jitter", "residual", "cytokine")
+# New streams go at the end: spawned children depend on their index only, so the
+# existing streams (and every trial simulated before) stay the same.
+_STREAMS = ("population", "pk_eta", "design", "jitter", "residual", "cytokine", "clinical")
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,15 @@ class SimulatedTrial:
         CSS_AFTER, DRIVE, TOL_<a>, AMP_<a>``).
     settings : dict
         Every generating parameter, JSON-serialisable (seed included).
+    subjects, assessments, adverse_events : pandas.DataFrame or None
+        The clinical tables (docs/clinical_data.md); None with ``clinical=False``.
+    clinical_truth : pandas.DataFrame or None
+        One row per subject: the truth behind the clinical tables (true
+        full-dose Css, remission and MRD probabilities and outcomes, true
+        event days, CRS and neurologic probabilities; docs/simulate.md).
+    assessment_truth : pandas.DataFrame or None
+        One row per row of ``assessments``: ``ID, CYCLE, DAY, RESPONSE`` (true
+        category), ``MRD_NEGATIVE``, ``MISSING`` (count left empty).
     """
 
     data: pd.DataFrame
@@ -111,10 +128,48 @@ class SimulatedTrial:
     observations: pd.DataFrame
     events: pd.DataFrame
     settings: dict = field(default_factory=dict)
+    subjects: pd.DataFrame | None = None
+    assessments: pd.DataFrame | None = None
+    adverse_events: pd.DataFrame | None = None
+    clinical_truth: pd.DataFrame | None = None
+    assessment_truth: pd.DataFrame | None = None
 
     def settings_json(self) -> str:
         """Return the settings as canonical JSON (sorted keys, 2-space indent)."""
         return json.dumps(self.settings, indent=2, sort_keys=True) + "\n"
+
+    @property
+    def clinical(self) -> ClinicalData:
+        """The clinical tables read and validated by :func:`blinapk.data.read_clinical`.
+
+        Raises
+        ------
+        BlinapkError
+            The trial was simulated with ``clinical=False``.
+        """
+        if self.subjects is None:
+            raise BlinapkError("this trial was simulated with clinical=False")
+        return read_clinical(self.subjects, self.assessments, self.adverse_events)
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """Dosing episodes ``ID, DAY, EPISODE, CYCLE`` (infusion starts, restarts, dose steps).
+
+        The timeline :func:`blinapk.endpoints.derive_ae_episodes` reads, from
+        :attr:`events`: ``EPISODE`` is ``start`` at a scheduled cycle start,
+        ``restart`` after an interruption, ``step`` at a dose step. Of two
+        episodes on one day (a pause and restart on the day of a step) the
+        later is kept.
+        """
+        ev = self.events.merge(self.truth[["ID", "ARM"]], on="ID", how="left", sort=False)
+        parts, starts = [], self.settings["cycle_starts"]
+        for a, sub in ev.groupby("ARM", sort=False):
+            cycle, episode = event_cycles(sub["TIME"], sub["KIND"], starts[a])
+            parts.append(pd.DataFrame({"ID": sub["ID"], "DAY": sub["TIME"] // 24 + 1,
+                                       "EPISODE": episode, "CYCLE": cycle}, index=sub.index))
+        out = pd.concat(parts).sort_index()
+        out["DAY"] = out["DAY"].astype(np.int64)
+        return out.drop_duplicates(["ID", "DAY"], keep="last").reset_index(drop=True)
 
 
 def simulate_trial(
@@ -136,6 +191,8 @@ def simulate_trial(
     study: str = "BLIN-SIM",
     regimen: str = "weight_based_rr",
     cytokine_model: CytokineModel | None = None,
+    clinical: bool = True,
+    clinical_model: ClinicalModel | None = None,
 ) -> SimulatedTrial:
     """Simulate a blinatumomab trial: adults and children on the label R/R regimen.
 
@@ -177,11 +234,17 @@ def simulate_trial(
         A :data:`blinapk.dosing.PRESETS` name.
     cytokine_model : CytokineModel, optional
         Defaults to the shipped model (:func:`~blinapk.simulate.cytokines.load_cytokine_model`).
+    clinical : bool, default True
+        Simulate the clinical tables (subjects, assessments, adverse events)
+        from their own random stream; False leaves every other output unchanged.
+    clinical_model : ClinicalModel, optional
+        Defaults to the shipped model
+        (:func:`~blinapk.simulate.clinical_model.load_clinical_model`).
 
     Returns
     -------
     SimulatedTrial
-        Data, truth and settings.
+        Data, truth, clinical tables and settings.
 
     Raises
     ------
@@ -199,6 +262,8 @@ def simulate_trial(
     ['BLIN', 'IFNG', 'IL10', 'IL2', 'IL6', 'TNFA']
     >>> trial.settings["seed"]
     1
+    >>> list(trial.clinical.tables)
+    ['subjects', 'assessments', 'adverse_events']
     """
     if int(n) < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -257,6 +322,13 @@ def simulate_trial(
     data = _assemble(doses, obs, pop, study)
     truth = _truth(pop, arm, params, interrupted, int_start, int_hours, washout, rates, etas)
     truth.insert(truth.columns.get_loc("ARM") + 1, "REGIMEN", [arms[a].name for a in arm])
+    starts = {a: list(arms[a].cycle_starts()) for a in sorted(set(arm))}
+    tables = None
+    if clinical:
+        cmodel = clinical_model if clinical_model is not None else load_clinical_model()
+        tables = simulate_clinical(cmodel, rng["clinical"], truth, rates, events,
+                                   [np.asarray(starts[a], float) for a in arm], study=study,
+                                   il6_baseline=cyto.baseline["IL6"])
     settings = {
         "blinapk_version": __version__, "numpy_version": np.__version__,
         "n": int(n), "seed": int(seed), "study": study, **source_settings(source),
@@ -268,22 +340,20 @@ def simulate_trial(
         "assay": {"BLIN": {"lloq": lloq, "lod": lod},
                   "cytokines": {"lloq": cytokine_lloq, "lod": cytokine_lod}},
         "protocol": dict(PROTOCOL), "population": dict(POPULATION),
-        "random_streams": list(_STREAMS),
+        "random_streams": list(_STREAMS), "cycle_starts": starts, "clinical": bool(clinical),
     }
+    if tables is not None:
+        settings["clinical_model"] = cmodel.to_dict()
+    clin = () if tables is None else (tables.subjects, tables.assessments, tables.adverse_events,
+                                      tables.truth, tables.assessment_truth)
     return SimulatedTrial(data, truth, obs.drop(columns=["ROWKEY"]), events,
-                          json.loads(json.dumps(settings)))
+                          json.loads(json.dumps(settings)), *clin)
 
 
 def _event_labels(ev: Mapping[str, np.ndarray], cycle_starts) -> list[str]:
     """``C<k>.start`` (scheduled cycle start), ``C<k>.restart`` (after a pause), ``C<k>.step``."""
-    starts = np.asarray(cycle_starts, float)
-    labels = []
-    for t, kind in zip(ev["TIME"], ev["KIND"], strict=True):
-        k = int(np.searchsorted(starts, t + 1e-9, side="right"))
-        if kind == "start" and not np.isclose(t, starts[k - 1]):
-            kind = "restart"
-        labels.append(f"C{k}.{kind}")
-    return labels
+    cycle, episode = event_cycles(ev["TIME"], ev["KIND"], cycle_starts)
+    return [f"C{k}.{e}" for k, e in zip(cycle, episode, strict=True)]
 
 
 def _observations(draws, doses, pop, params, source, cyto, events, cytokines) -> pd.DataFrame:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
-from blinapk.data import read_dataset
+import blinapk
+from blinapk.data import read_clinical, read_dataset
 from blinapk.datasets import (
     EXAMPLE_SETTINGS,
     example_path,
     example_settings,
     load_example,
+    load_example_clinical,
     write_example,
 )
+from blinapk.endpoints import derive_best_response
 
 _VERSION_KEYS = ("blinapk_version", "numpy_version")
 
@@ -35,7 +39,11 @@ def test_settings_file_records_seed_and_parameters():
     assert "cytokine_model" in s["settings"] and "protocol" in s["settings"]
 
 
-@pytest.mark.parametrize("kind", ["data", "truth", "settings", "units"])
+_KINDS = ["data", "truth", "units", "subjects", "assessments", "adverse_events",
+          "clinical_truth"]
+
+
+@pytest.mark.parametrize("kind", [*_KINDS, "settings"])
 def test_example_files_exist(kind):
     assert example_path(kind).is_file()
 
@@ -47,7 +55,8 @@ def test_example_path_rejects_unknown_kind():
 
 def test_regenerating_gives_identical_files(tmp_path):
     written = write_example(tmp_path)
-    for kind in ("data", "truth", "units"):
+    assert sorted(written) == sorted([*_KINDS, "settings"])
+    for kind in _KINDS:
         assert written[kind].read_bytes() == example_path(kind).read_bytes(), kind
     new = json.loads(written["settings"].read_text())
     old = example_settings()
@@ -56,3 +65,17 @@ def test_regenerating_gives_identical_files(tmp_path):
             d["settings"].pop(key)
     assert new == old
     assert read_dataset(written["data"]).hash == load_example().hash
+    assert read_clinical(written["subjects"], written["assessments"],
+                         written["adverse_events"]).hash == load_example_clinical().hash
+
+
+def test_load_example_clinical():
+    clin = load_example_clinical()
+    assert blinapk.load_example_clinical is load_example_clinical
+    assert clin.tables == ("subjects", "assessments", "adverse_events")
+    assert clin.ids == tuple(load_example().subjects)
+    assert len(clin.assessments) == 2 * EXAMPLE_SETTINGS["n"]
+    best = derive_best_response(clin.assessments, clin.subjects).to_frame()
+    truth = pd.read_csv(example_path("clinical_truth"))
+    assert (best["BEST_RESPONSE"].to_numpy() == truth["BEST_RESPONSE"].to_numpy()).all()
+    assert set(clin.adverse_events["CATEGORY"]) >= {"CRS", "NEUROLOGIC", "INFECTION"}

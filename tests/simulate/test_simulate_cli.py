@@ -8,7 +8,7 @@ import json
 import pandas as pd
 
 from blinapk.commands import simulate
-from blinapk.data import read_dataset
+from blinapk.data import read_clinical, read_dataset
 
 
 def run(argv):
@@ -36,6 +36,21 @@ def test_simulate_command_is_reproducible(tmp_path):
     run(["--n", "5", "--seed", "7", "--out", str(a)])
     run(["--n", "5", "--seed", "7", "--out", str(b)])
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_simulate_command_writes_the_clinical_tables(tmp_path, capsys):
+    out = tmp_path / "trial.csv"
+    assert run(["--n", "10", "--seed", "2", "--out", str(out), "--no-cytokines"]) == 0
+    names = ("subjects", "assessments", "adverse_events")
+    clin = read_clinical(*(tmp_path / f"trial_{n}.csv" for n in names))
+    assert len(clin.subjects) == 10 and len(clin.assessments) == 20
+    truth = pd.read_csv(tmp_path / "trial_clinical_truth.csv")
+    assert len(truth) == 10 and {"CSS_FULL", "P_REMISSION", "P_CRS"} <= set(truth.columns)
+    printed = capsys.readouterr().out
+    assert "adverse events:" in printed and "clinical truth:" in printed
+    assert run(["--n", "4", "--seed", "2", "--out", str(tmp_path / "no.csv"), "--no-clinical"]) == 0
+    assert not (tmp_path / "no_subjects.csv").exists()
+    assert json.loads((tmp_path / "no.json").read_text())["clinical"] is False
 
 
 def test_command_metadata():
