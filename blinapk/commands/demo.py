@@ -94,10 +94,42 @@ def fit_step(dataset, out: Path) -> list[Path]:
     return list(paths.values())
 
 
+def endpoints_step(dataset, out: Path) -> list[Path]:
+    """Response, survival (Kaplan-Meier by arm) and adverse events of the example study.
+
+    RFS and TTR are censored at the last contact (``rfs_censoring="contact"``):
+    the example has no marrow assessment after its last treatment cycle, so
+    censoring at the last CR/CRh* assessment would end every remission there.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The example study (its dose records give the dosing episodes).
+    out : Path
+        Output directory.
+
+    Returns
+    -------
+    list of Path
+        Files written (:func:`blinapk.report.write_endpoints`).
+    """
+    from blinapk.datasets import load_example_clinical
+    from blinapk.endpoints import compute_endpoints
+    from blinapk.report import endpoints_text, write_endpoints
+
+    results = compute_endpoints(load_example_clinical(), by="ARM", dataset=dataset,
+                                rfs_censoring="contact")
+    files = write_endpoints(results, out)
+    print(endpoints_text(results))
+    return files
+
+
 #: Steps run by ``blinapk demo``, in order.
 STEPS: list[DemoStep] = [
     DemoStep("nca", "Noncompartmental analysis: Css, CL = R0/Css, cytokine peaks", nca_step),
     DemoStep("fit", "Bayesian population PK (1-cmt, CL~BSA power, M3), NUTS", fit_step),
+    DemoStep("endpoints", "Clinical endpoints: response, Kaplan-Meier, adverse events",
+             endpoints_step),
 ]
 
 
