@@ -70,5 +70,10 @@ def test_demo_runs_on_the_example(tmp_path, capsys):
     css = pd.read_csv(d / "css.csv")
     assert len(css) > 100 and css["CSS"].notna().mean() > 0.9
     assert (d / "css_by_dose.png").stat().st_size > 5000
+    e = tmp_path / "demo" / "endpoints"
+    resp = pd.read_csv(e / "response.csv")
+    assert len(resp) == 100 and set(resp["CRCRH"]) == {0, 1}
+    assert set(pd.read_csv(e / "km_summary.csv")["ENDPOINT"]) == {"OS", "RFS", "TTR", "DFS"}
+    assert set(pd.read_csv(e / "ae_episodes.csv")["EPISODE"]) == {"start", "step", "restart"}
     assert "demo done" in capsys.readouterr().out
     assert main(["demo", "--out", str(tmp_path / "x"), "--steps", "nope"]) == 2
