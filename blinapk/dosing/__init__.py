@@ -2,11 +2,13 @@
 
 Declarative regimens (:class:`Regimen`, :class:`WeightBasedRegimen`), the
 label presets (:data:`PRESETS`, :func:`get_preset`), contract dose records
-(:func:`dose_records`) and piecewise-constant rate tables (:func:`rate_table`,
+(:func:`dose_records`), NONMEM ``ADDL``/``II`` records written out
+(:func:`expand_addl`) and piecewise-constant rate tables (:func:`rate_table`,
 :func:`rate_at`, with an explicit convention for a time exactly at a rate
 change: :data:`AT_CHANGE`). See docs/dosing.md.
 """
 
+from blinapk.dosing.addl import ADDL_SOURCE, expand_addl
 from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rate
 from blinapk.dosing.presets import PRESETS, get_preset
 from blinapk.dosing.rates import AT_CHANGE, bolus_table, rate_at, rate_table
@@ -24,6 +26,7 @@ from blinapk.dosing.regimen import (
 )
 
 __all__ = [
+    "ADDL_SOURCE",
     "ADULT_WEIGHT_KG",
     "AT_CHANGE",
     "DOSE_COLUMNS",
@@ -40,6 +43,7 @@ __all__ = [
     "daily_dose",
     "dose_rate",
     "dose_records",
+    "expand_addl",
     "get_preset",
     "rate_at",
     "rate_table",
