@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor",
                                 category=FutureWarning)
         try:
-            return int(args._run(args) or 0)
+            code = int(args._run(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit flush
+            return code
         except BlinapkError as exc:
             print(f"{name}: error: {exc}", file=sys.stderr)
             return 2

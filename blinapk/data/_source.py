@@ -101,8 +101,8 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[bytes, str]:
                     "delimited)', or read it with pandas.read_excel and pass the DataFrame")
     if raw.startswith(_OLE2):
         raise _fail("not_csv", f"{name} is a legacy Excel workbook (.xls), not a CSV text file: "
-                    "save it from Excel as 'CSV UTF-8 (comma delimited)', or read it with "
-                    "pandas.read_excel and pass the DataFrame")
+                    "save it from Excel with File > Save As > 'CSV UTF-8 (comma delimited)', or "
+                    "read it with pandas.read_excel and pass the DataFrame")
     if encoding is None:
         for bom, enc in _BOMS:
             if raw.startswith(bom):

@@ -194,6 +194,7 @@ def map_adam(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], tuple[s
             f["CENS"] = f["BLQFN"]
             notes.append("CENS <- BLQFN")
         elif "BLQFL" in f.columns:
-            f["CENS"] = f["BLQFL"].astype("string").str.strip().str.upper().eq("Y").astype(int)
+            flag = f["BLQFL"].astype("string").str.strip().str.upper().fillna("")
+            f["CENS"] = flag.eq("Y").astype(int)
             notes.append("CENS <- BLQFL (Y = 1)")
     return f, units, tuple(notes)
