@@ -39,12 +39,12 @@ def _rule(exc: DataValidationError) -> set[str]:
 
 # ------------------------------------------------------------------ ADDL / II / SS
 
-ADDL = """ID,TIME,EVID,AMT,RATE,DV,MDV,ADDL,II
-1,0,1,28,{r},0,1,3,24
+ADDL = f"""ID,TIME,EVID,AMT,RATE,DV,MDV,ADDL,II
+1,0,1,28,{repr(R)},0,1,3,24
 1,30,0,0,0,520,0,.,.
 1,90,0,0,0,560,0,.,.
 1,200,0,0,0,20,0,.,.
-""".format(r=repr(R))
+"""
 
 
 def test_addl_ii_doses_are_written_out_and_the_nca_sees_them(tmp_path):
