@@ -196,3 +196,31 @@ def test_observed_and_predicted_css_files_have_distinct_names(study, tmp_path):
     assert main(["nca", str(study), "--out", str(tmp_path / "o"), "--no-figures"]) == 0
     table = read_csv(tmp_path / "o" / "css_observed.csv")
     assert table.attrs["units"]["CSS"] == "pg/mL" and len(table) == 7
+
+
+def test_arviz_import_notice_is_not_shown_but_other_warnings_are(capsys, study, monkeypatch):
+    import warnings
+
+    from blinapk.commands import validate
+    from blinapk.errors import DataWarning
+
+    def run(args):
+        warnings.warn("\nArviZ is undergoing a major refactor to improve flexibility",
+                      FutureWarning, stacklevel=1)
+        warnings.warn("something about the data", DataWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(validate, "run", run)
+    assert main(["validate", str(study)]) == 0
+    err = capsys.readouterr().err
+    assert "ArviZ" not in err
+    assert err.strip() == "blinapk validate: warning: something about the data"
+
+
+def test_python_versions_declared_and_documented():
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["requires-python"] == ">=3.11,<3.15"  # PyTensor declares < 3.15
+    readme = (ROOT / "README.md").read_text()
+    assert "Python 3.11 to 3.14" in readme and "CI\ntests Python 3.11" in readme

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reliability_cases import BASE_CSV, Case, R, csv, plus, with_line
+from reliability_cases_clinical import ASSESSMENTS_CSV, SUBJECTS_CSV
 
 from blinapk.errors import DataValidationError, DataWarning
 
@@ -260,6 +261,10 @@ CLI_CASES: tuple[CliCase, ...] = (
     CliCase("cli_simulate_unknown_card", "blinapk simulate --card that does not exist",
             lambda tmp: ["simulate", "--n", "2", "--seed", "1", "--card", "nobody2031",
                          "--out", str(tmp / "out" / "sim.csv")], ("nobody2031",)),
+    CliCase("cli_endpoints_out_is_a_file", "blinapk endpoints --out an existing file",
+            lambda tmp: ["endpoints", "--subjects", _data(tmp, SUBJECTS_CSV, "s.csv"),
+                         "--assessments", _data(tmp, ASSESSMENTS_CSV, "a.csv"), "--out",
+                         _blocker(tmp)], ("File exists",), ""),
     CliCase("cli_endpoints_missing_file", "blinapk endpoints on tables that do not exist",
             lambda tmp: ["endpoints", "--subjects", str(tmp / "s.csv"), "--assessments",
                          str(tmp / "a.csv"), "--out", str(tmp / "out")],

@@ -125,3 +125,24 @@ def test_fit_text_and_population_markdown(small_fit):
     md = population_markdown(summary, blank_unit="-")
     assert "| OMEGA_CL | BSV of CL (log-scale SD) | - |" in md
     assert "| OMEGA_CL | BSV of CL (log-scale SD) |  |" in population_markdown(summary)
+
+
+def test_fit_figures_hide_arviz_chatter_only(small_fit, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import blinapk.plotting
+    from blinapk.errors import ConvergenceWarning
+
+    _, result = small_fit
+
+    def noisy_pair(fit):
+        warnings.warn_explicit("layout chatter", UserWarning, "arviz/plots/pairplot.py", 1,
+                               module="arviz.plots.pairplot")
+        warnings.warn("R-hat above 1.01", ConvergenceWarning, stacklevel=1)
+        return plt.figure()
+
+    monkeypatch.setattr(blinapk.plotting, "plot_pair", noisy_pair)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        write_fit_figures(dataclasses.replace(result, method="laplace"), tmp_path)
+    assert [str(w.message) for w in rec] == ["R-hat above 1.01"]
