@@ -93,7 +93,11 @@ def _intervals(args: argparse.Namespace):
         path = Path(args.intervals)
         if not path.is_file():
             raise ModelSpecError(f"--intervals: no such file: {path}")
-        return intervals_from_frame(pd.read_csv(path))
+        try:
+            table = pd.read_csv(path)
+        except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+            raise ModelSpecError(f"--intervals: cannot read {path.name} as CSV: {exc}") from None
+        return intervals_from_frame(table)
     params = tuple(p.strip() for p in args.params.split(",") if p.strip())
     if not params:
         if args.interval:

@@ -126,8 +126,9 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[bytes, str]:
                     ) from exc
     if "\x00" in text:
         raise _fail("not_csv", f"{name} holds NUL characters: not a CSV text file")
-    note = "" if encoding in ("utf-8", "utf-8-sig") else f"read as {encoding}"
-    return text.encode("utf-8"), note
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8"):
+        return raw, ""  # already UTF-8: no second copy of a large file
+    return text.encode("utf-8"), f"read as {encoding}"
 
 
 def _fields(line: str, sep: str) -> list[str]:
@@ -188,6 +189,13 @@ def read_source(path: Path, options: CsvOptions, *, comments: bool) -> Source:
         byte-order mark), ``csv_parse`` (wrong encoding) or ``csv_separator``
         (another separator than the one given).
     """
+    for what, value in (("sep", options.sep), ("decimal", options.decimal)):
+        if not isinstance(value, str) or len(value) != 1 or value in "\r\n\"":
+            raise _fail("csv_parse", f"{what} must be one character (e.g. ',', ';' or a tab), "
+                        f"got {value!r}")
+    if options.sep == options.decimal:
+        raise _fail("csv_parse", f"sep and decimal are both {options.sep!r}: a file with "
+                    "decimal commas separates its fields with ';'")
     _check_path(path)
     data, enc_note = _decode(path.read_bytes(), path.name, options.encoding)
     notes = [enc_note] if enc_note else []

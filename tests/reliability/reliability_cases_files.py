@@ -211,6 +211,12 @@ def _blocker(tmp: Path) -> str:
     return str(path)
 
 
+def _xlsx(tmp: Path) -> str:
+    path = tmp / "iv.xlsx"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    return str(path)
+
+
 def _nca(*extra: str, text: str = BASE_CSV) -> Callable[[Path], list[str]]:
     return lambda tmp: ["nca", _data(tmp, text), "--out", str(tmp / "out"), *extra]
 
@@ -238,6 +244,16 @@ CLI_CASES: tuple[CliCase, ...] = (
             _nca("--intervals", "iv.csv", "--params", "cmax"), ("not both",)),
     CliCase("cli_intervals_file_missing", "--intervals names a file that does not exist",
             _nca("--intervals", "/nonexistent/iv.csv"), ("no such file",)),
+    CliCase("cli_intervals_file_not_csv", "--intervals names an Excel workbook",
+            lambda tmp: ["nca", _data(tmp), "--out", str(tmp / "out"), "--intervals",
+                         _xlsx(tmp)], ("cannot read iv.xlsx as CSV",)),
+    CliCase("cli_intervals_without_parameters", "--intervals table without a parameters column",
+            lambda tmp: ["nca", _data(tmp), "--out", str(tmp / "out"), "--intervals",
+                         _data(tmp, "start,end\n0,24\n", "iv.csv")], ("parameters",)),
+    CliCase("cli_separator_two_characters", "--sep ';;'", _nca("--sep", ";;"),
+            ("sep must be one character",)),
+    CliCase("cli_sep_equals_decimal", "--decimal , with the default comma separator",
+            _nca("--decimal", ","), ("sep and decimal are both ','",)),
     CliCase("cli_dose_unit_without_bsa", "--dose-unit ug/m2/h on data without BSA",
             _nca("--dose-unit", "ug/m2/h"), ("BSA",)),
     CliCase("cli_unknown_encoding", "--encoding klingon", _nca("--encoding", "klingon"),
