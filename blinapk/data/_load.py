@@ -2,7 +2,9 @@
 
 Nothing here raises on bad *content*: problems are recorded for the rules in
 :mod:`blinapk.data.rules`, so that every violation is reported at once.
-Only unreadable files (CSV syntax errors) raise here.
+Only unreadable files raise here (:mod:`blinapk.data._source`: missing, not
+CSV, wrong encoding or separator, CSV syntax errors). NONMEM comment records
+are left out and returned in ``Loaded.skipped``.
 """
 
 from __future__ import annotations

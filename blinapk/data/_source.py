@@ -132,7 +132,10 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[bytes, str]:
 
 
 def _fields(line: str, sep: str) -> list[str]:
-    return next(csv.reader([line], delimiter=sep), [])
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error as exc:
+        raise _fail("csv_parse", f"cannot parse the line {line[:60]!r}: {exc}") from None
 
 
 def _separator_problem(names: list[str], header: str, sep: str) -> str | None:
@@ -199,6 +202,8 @@ def read_source(path: Path, options: CsvOptions, *, comments: bool) -> Source:
     _check_path(path)
     data, enc_note = _decode(path.read_bytes(), path.name, options.encoding)
     notes = [enc_note] if enc_note else []
+    if b"\r" in data and b"\n" not in data:  # classic Mac line ends
+        data = data.replace(b"\r", b"\n")
     sep = options.sep
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).decode("utf-8").lstrip("\ufeff").rstrip("\r")

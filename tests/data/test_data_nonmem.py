@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from blinapk.data import read_dataset, write_dataset
 from blinapk.dosing import ADDL_SOURCE, expand_addl
@@ -288,3 +290,28 @@ def test_one_subject_in_ng_per_ml_in_a_pg_per_ml_file_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         read_dataset(df[df["ID"] != 4])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.booleans(), min_size=6, max_size=6), st.sampled_from(["\n", "\r\n", "\r"]),
+       st.booleans())
+def test_comment_records_are_either_rows_or_listed(tmp_path_factory, commented, newline,
+                                                   c_column):
+    lines = BASE.splitlines()
+    if c_column:
+        body = ["C," + lines[0]] + [("C," if c else ".,") + x
+                                    for x, c in zip(lines[1:], commented, strict=True)]
+    else:
+        body = [lines[0]] + [("#" if c else "") + x
+                             for x, c in zip(lines[1:], commented, strict=True)]
+    path = tmp_path_factory.mktemp("c") / "d.csv"
+    path.write_bytes((newline.join(body) + newline).encode())
+    try:
+        ds = read_dataset(path)
+    except DataValidationError as exc:  # e.g. a subject's only dose commented out
+        assert {v.rule for v in exc.violations} <= {"obs_without_dose", "empty"}
+        return
+    rows = set(ds.frame["ROW"])
+    skipped = set(ds.skipped.to_frame()["ROW"])
+    assert rows | skipped == set(range(1, 7)) and not rows & skipped
+    assert skipped == {i + 1 for i, c in enumerate(commented) if c}
