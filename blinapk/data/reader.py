@@ -185,10 +185,17 @@ def read_dataset(
 ) -> Dataset:
     """Read, validate and convert a NONMEM-style dataset (docs/data_format.md).
 
+    NONMEM records are honoured: ``ADDL``/``II`` doses are written out as dose
+    records (:func:`blinapk.dosing.expand_addl`), ``SS`` is refused, comment
+    records (a first field starting with ``#``; ``C`` in a ``C`` column) are
+    left out and listed in ``Dataset.skipped``. A CDISC ADaM table (ADPC,
+    ADPPK) is mapped onto the contract first (:mod:`blinapk.data.adam`); the
+    mapping is reported in ``Dataset.notes``.
+
     Parameters
     ----------
     source : str, Path or DataFrame
-        CSV file (UTF-8; ``.`` and blank cells are missing) or DataFrame. A
+        CSV file (``.`` and blank cells are missing) or DataFrame. A
         DataFrame is never mutated. Column names are case-insensitive.
     units : mapping or Units, optional
         Declared units with keys ``amt``, ``rate``, ``dv``, ``time`` (see
@@ -214,7 +221,9 @@ def read_dataset(
     Raises
     ------
     DataValidationError
-        Listing every broken rule with its column and 1-based source rows.
+        Listing every broken rule with its column and 1-based source rows, or
+        naming why the file cannot be read (missing, not CSV, encoding,
+        separator), with what to do.
     UnitError
         On an unknown unit or a malformed sidecar.
 
