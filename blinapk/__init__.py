@@ -102,4 +102,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # the curated API only: not the subpackages loaded on the way or this module's helpers
+    return sorted(__all__)

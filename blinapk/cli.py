@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from blinapk._version import __version__
@@ -52,18 +54,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Process exit code (0 on success, 2 on a blinapk error).
+        Process exit code: 0 on success, 2 on a blinapk error or a file that
+        cannot be read or written (one message, no traceback), 141 when the
+        reader of the output went away (``blinapk ... | head``), 130 on Ctrl-C.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
+    name = f"blinapk {args.command}"
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning(name)
+        # printed by ArviZ on import once a day; not about the user's analysis
+        warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor",
+                                category=FutureWarning)
+        try:
+            code = int(args._run(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit flush
+            return code
+        except BlinapkError as exc:
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            _silence_stdout()
+            return 141
+        except OSError as exc:  # a folder that cannot be written, a disk that is full ...
+            where = f": {exc.filename}" if exc.filename else ""
+            print(f"{name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"{name}: interrupted", file=sys.stderr)
+            return 130
+
+
+def _show_warning(name: str):
+    """Print warnings as one line naming the command, without a Python source path."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{name}: warning: {message}", file=file or sys.stderr)
+
+    return show
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's exit flush does not fail again."""
     try:
-        return int(args._run(args) or 0)
-    except BlinapkError as exc:
-        print(f"blinapk {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

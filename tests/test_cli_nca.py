@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from blinapk.cli import main
+from blinapk.report import read_csv
 
 R9, R28 = 9 / 24, 28 / 24
 
@@ -33,19 +34,19 @@ def csv(tmp_path):
 def test_nca_cli_writes_tables_and_figures(csv, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["nca", str(csv), "--out", str(out), "--by", "DOSE_LEVEL"]) == 0
-    for name in ("css.csv", "summary.csv", "ledger.csv", "cytokine_peaks.csv", "pp.csv",
-                 "css_by_dose.png", "profiles.png", "cytokines.png"):
+    for name in ("css_observed.csv", "summary.csv", "ledger.csv", "cytokine_peaks.csv", "pp.csv",
+                 "pp_codes.csv", "css_by_dose.png", "profiles.png", "cytokines.png"):
         assert (out / name).is_file(), name
-    css = pd.read_csv(out / "css.csv")
+    css = read_csv(out / "css_observed.csv")
     np.testing.assert_allclose(css["CL"], [2.0, 2.0, 4.0, 4.0], rtol=1e-12)
     summary = pd.read_csv(out / "summary.csv")
     cl = summary[(summary["PARAM"] == "CL") & (summary["DOSE_LEVEL"] == "28 ug/day")].iloc[0]
-    assert cl["N"] == 2 and cl["MEAN"] == pytest.approx(3.0)
-    ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)
+    assert cl["N"] == 2 and cl["N_SUBJECTS"] == 2 and cl["MEAN"] == pytest.approx(3.0)
+    ledger = read_csv(out / "ledger.csv", keep_default_na=False)
     assert len(ledger) == 8 and set(ledger["STATUS"]) == {"used"}
     pp = pd.read_csv(out / "pp.csv")
-    assert {"CAVG", "CLSS", "CMAX", "TMAX"} <= set(pp["PPTESTCD"])
-    peaks = pd.read_csv(out / "cytokine_peaks.csv")
+    assert set(pp["PPTESTCD"]) == {"CAVG", "CLSS"}  # cytokines are biomarkers, not PP
+    peaks = read_csv(out / "cytokine_peaks.csv")
     assert peaks.loc[peaks["KIND"] == "start", "PEAK"].tolist() == [900.0, 900.0]
     text = capsys.readouterr().out
     assert "CSS" in text and "segments: 4 (4 with Css)" in text
@@ -56,7 +57,7 @@ def test_nca_cli_options_and_errors(csv, tmp_path, capsys):
     assert main(["nca", str(csv), "--out", str(out), "--no-figures", "--blq", "lloq/2",
                  "--min-time", "200", "--summary", "median"]) == 0
     assert not (out / "css_by_dose.png").exists()
-    css = pd.read_csv(out / "css.csv", keep_default_na=False)
+    css = read_csv(out / "css_observed.csv", keep_default_na=False)
     assert (css["REASON"] != "").sum() >= 2  # 200 h window leaves segments without samples
     # dose per m2 without BSA: a typed error -> exit code 2 and a message naming BSA
     assert main(["nca", str(csv), "--out", str(out), "--dose-unit", "ug/m2/h"]) == 2
@@ -67,7 +68,7 @@ def test_nca_cli_options_and_errors(csv, tmp_path, capsys):
 def test_demo_runs_on_the_example(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     d = tmp_path / "demo" / "nca"
-    css = pd.read_csv(d / "css.csv")
+    css = read_csv(d / "css_observed.csv")
     assert len(css) > 100 and css["CSS"].notna().mean() > 0.9
     assert (d / "css_by_dose.png").stat().st_size > 5000
     e = tmp_path / "demo" / "endpoints"

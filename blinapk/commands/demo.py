@@ -89,7 +89,7 @@ def fit_step(dataset, out: Path) -> list[Path]:
 
     result = fit(dataset, PopPKSpec(covariates=FIT_COVARIATES), progressbar=True, **FIT_SETTINGS)
     summary = result.summary()
-    paths = write_fit(result, out, summary=summary)
+    paths = write_fit(result, out, summary=summary, dataset=dataset)
     print(population_markdown(summary, blank_unit="-"))
     return list(paths.values())
 

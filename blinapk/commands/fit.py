@@ -3,10 +3,10 @@
 Writes into ``--out DIR`` what :func:`blinapk.report.write_fit` writes:
 ``summary.csv`` and ``summary.md`` (population parameters, shrinkage,
 convergence gates, parameterisation, row counts), ``individual.csv``
-(per-subject parameters), ``css.csv`` (per-subject Css at each dose level
-given), ``shrinkage.csv``, ``fit.nc`` (the stamped InferenceData; reload with
-:func:`blinapk.poppk.load_fit`), ``ledger.csv`` and diagnostic figures
-(``trace.png``, ``rank.png``, ``pair.png``).
+(per-subject parameters and covariates), ``css_predicted.csv`` (model-predicted
+Css per subject at each dose level given), ``shrinkage.csv`` (in %),
+``fit.nc`` (the stamped InferenceData; reload with :func:`blinapk.poppk.load_fit`),
+``ledger.csv`` and diagnostic figures (``trace.png``, ``rank.png``, ``pair.png``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from blinapk.commands import DATA_HELP
+from blinapk.commands import DATA_HELP, add_csv_options, check_out_dir, csv_options
 
 NAME = "fit"
 HELP = ("Fit a Bayesian population-PK model (PyMC; nutpie NUTS by default, or MAP/Laplace) "
@@ -73,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ci", type=float, default=0.9, help="credible interval (default 0.9)")
     parser.add_argument("--no-figures", action="store_true", help="skip diagnostic figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_csv_options(parser)
 
 
 def _parameterisation(text: str) -> Any:
@@ -126,13 +127,15 @@ def run(args: argparse.Namespace) -> int:
     from blinapk.report import fit_text, write_fit
 
     spec = spec_from_args(args)
-    dataset = read_dataset(args.data)
+    check_out_dir(args.out)
+    dataset = read_dataset(args.data, **csv_options(args))
     method = "map" if args.map else ("laplace" if args.laplace else "nuts")
     result = fit(dataset, spec, card=args.card, sampler=args.sampler, draws=args.draws,
                  tune=args.tune, chains=args.chains, seed=args.seed,
                  progressbar=not args.quiet, method=method, target_accept=args.target_accept)
     summary = result.summary(ci=args.ci)
-    paths = write_fit(result, args.out, summary=summary, ci=args.ci, figures=not args.no_figures)
+    paths = write_fit(result, args.out, summary=summary, ci=args.ci, figures=not args.no_figures,
+                      dataset=dataset)
     print(fit_text(result, summary, paths))
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from blinapk.commands import DATA_HELP
+from blinapk.commands import DATA_HELP, add_csv_options, csv_options, print_notes
 
 NAME = "validate"
 HELP = "Validate a dataset (CSV) against the blinapk data contract and summarise it."
@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="register an extra analyte with its limits in the DV unit, e.g. CRP:0.3:0.1 "
         "(repeatable)",
     )
+    add_csv_options(parser)
 
 
 def _parse_dvids(specs: list[str]) -> dict[str, dict[str, float]]:
@@ -81,9 +82,15 @@ def run(args: argparse.Namespace) -> int:
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = read_dataset(args.data, units=units or None, dvids=_parse_dvids(args.dvid))
+        ds = read_dataset(args.data, units=units or None, dvids=_parse_dvids(args.dvid),
+                          **csv_options(args))
     f = ds.frame
     print(f"{ds.source}: valid")
+    print_notes(ds, indent="  ")
+    if len(ds.skipped):
+        rows = ds.skipped.to_frame()["ROW"].tolist()
+        shown = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+        print(f"  rows skipped as comments ({len(rows)}): {shown}")
     n_dose = int((f["EVID"] == 1).sum())
     print(f"  rows: {ds.n_rows}  subjects: {len(ds.subjects)}  dose rows: {n_dose}")
     print(f"  declared units: {ds.declared_units}")

@@ -2,13 +2,16 @@
 
 Nothing here raises on bad *content*: problems are recorded for the rules in
 :mod:`blinapk.data.rules`, so that every violation is reported at once.
-Only unreadable files (CSV syntax errors) raise here.
+Only unreadable files raise here (:mod:`blinapk.data._source`: missing, not
+CSV, wrong encoding or separator, CSV syntax errors). NONMEM comment records
+are left out and returned in ``Loaded.skipped``.
 """
 
 from __future__ import annotations
 
-import csv
+import io
 import math
+import re
 import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from blinapk.data._source import CsvOptions, Source, read_source
 from blinapk.data.assays import DEFAULT_DVID, AssayLimits
 from blinapk.errors import DataValidationError, Violation
 from blinapk.units import conversion_factor
@@ -36,7 +40,7 @@ REQUIRED: tuple[str, ...] = ("ID", "TIME", "EVID", "AMT", "RATE", "DV", "MDV")
 #: Contract columns that must hold numbers when present.
 CONTRACT_NUMERIC: tuple[str, ...] = (
     "TIME", "EVID", "AMT", "RATE", "DV", "MDV", "LLOQ", "LOD", "CENS",
-    "BSA", "WT", "AGE", "CRCL", "BLAST", "CYCLE", "NOMTIME",
+    "BSA", "WT", "AGE", "CRCL", "BLAST", "CYCLE", "NOMTIME", "ADDL", "II", "SS",
 )  # fmt: skip
 
 #: Extra strings read as missing besides pandas' defaults ("." is NONMEM's missing value).
@@ -53,6 +57,8 @@ class Loaded:
     path: Path | None
     table_issues: tuple[Violation, ...] = ()
     had_columns: bool = True
+    skipped: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,15 +73,111 @@ class Prepared:
     table_issues: tuple[Violation, ...] = ()
     had_columns: bool = True
     known_dvids: frozenset[str] = frozenset()
+    skipped: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
 
 
-def _header_names(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return next(csv.reader(fh), [])
+def _read_csv(path: Path, text_columns: Collection[str], options: CsvOptions, comments: bool
+              ) -> tuple[pd.DataFrame, list[str], Source]:
+    """Parse a CSV file into a frame with integer column labels, plus its header names."""
+    src = read_source(path, options, comments=comments)
+    names = src.names
+    if not names:
+        return pd.DataFrame(), [], src
+    as_text = {i: "str" for i, n in enumerate(names) if n.strip().upper() in text_columns}
+    try:
+        with warnings.catch_warnings():
+            # a data line with more fields than the header would silently shift or drop values
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.BytesIO(src.data),
+                header=None,
+                skiprows=1,
+                names=list(range(len(names))),
+                dtype=as_text,
+                na_values=list(NA_VALUES),
+                encoding="utf-8-sig",
+                sep=options.sep,
+                decimal=options.decimal,
+                skip_blank_lines=True,
+                index_col=False,
+                on_bad_lines="error",
+            )
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        ValueError,
+        UnicodeDecodeError,
+    ) as exc:
+        raise DataValidationError(
+            [Violation("csv_parse", None, (), _parse_message(path.name, str(exc), src, options))]
+        ) from exc
+    return frame, names, src
+
+
+def _parse_message(name: str, text: str, src: Source, options: CsvOptions) -> str:
+    if src.line_of is not None:  # lines were removed: name the line of the file
+        def real(m: re.Match) -> str:
+            k = int(m.group(1))
+            return f"line {src.line_of[k - 1] if 0 < k <= len(src.line_of) else k}"
+
+        text = re.sub(r"line (\d+)", real, text)
+    hint = ""
+    if "Expected" in text and options.sep == "," and options.decimal == ".":
+        hint = (" (a decimal comma in a comma-separated file splits a number in two: write "
+                "decimal points, or separate fields with ';' and pass sep=';', decimal=',')")
+    return f"cannot parse {name}: {text.strip()}{hint}"
+
+
+def _comments_ledger(src: Source, names: list[str]) -> pd.DataFrame:
+    """Comment records removed from a file: ROW, ID (first field when it is ID), REASON."""
+    first_is_id = bool(names) and names[0].strip().upper() == "ID"
+    return pd.DataFrame({
+        "ROW": np.array([r for r, _, _ in src.skipped], dtype=np.int64),
+        "ID": [f if first_is_id else "" for _, f, _ in src.skipped],
+        "TIME": np.full(len(src.skipped), np.nan),
+        "REASON": [why for _, _, why in src.skipped],
+    })
+
+
+def _comment_column(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[Violation]]:
+    """Honour a NONMEM ``C`` column: drop it, and the rows it flags as comments."""
+    if "C" not in frame.columns:
+        return frame, _EMPTY_SKIPPED, []
+    text = frame["C"].astype("string").str.strip().fillna("")
+    comment = text.str.upper().str.startswith("C") | text.str.startswith("#")
+    data = text.isin(["", ".", "0", "0.0"]) | frame["C"].isna()
+    bad = ~(comment | data)
+    issues = []
+    if bad.any():
+        rows = tuple(int(r) for r in frame.loc[bad, "ROW"])
+        shown = ", ".join(f"row {r}: {v!r}" for r, v in zip(rows[:5], text[bad][:5], strict=False))
+        issues.append(Violation("comment_flag", "C", rows,
+                                "the NONMEM comment column C must hold C or # (skip the row) or "
+                                f"be blank, '.' or 0 (use the row) ({shown})"))
+    gone = frame.loc[comment.to_numpy(dtype=bool)]
+    skipped = pd.DataFrame({
+        "ROW": gone["ROW"].to_numpy(dtype=np.int64),
+        "ID": gone["ID"].astype("string").fillna("").to_numpy(dtype=object)
+        if "ID" in gone.columns else np.full(len(gone), "", dtype=object),
+        "TIME": pd.to_numeric(gone["TIME"], errors="coerce").to_numpy(dtype=float)
+        if "TIME" in gone.columns else np.full(len(gone), np.nan),
+        "REASON": "comment record (C column)",
+    })
+    kept = frame.loc[~comment.to_numpy(dtype=bool)].drop(columns="C").reset_index(drop=True)
+    return kept, skipped, issues
+
+
+_EMPTY_SKIPPED = pd.DataFrame({"ROW": np.zeros(0, np.int64), "ID": np.zeros(0, object),
+                               "TIME": np.zeros(0), "REASON": np.zeros(0, object)})
 
 
 def load_source(
-    source: str | Path | pd.DataFrame, text_columns: Collection[str] = ("ID", "DVID")
+    source: str | Path | pd.DataFrame,
+    text_columns: Collection[str] = ("ID", "DVID"),
+    *,
+    options: CsvOptions | None = None,
+    comments: bool = False,
 ) -> Loaded:
     """Read ``source`` into a frame with stripped upper-case columns and ``ROW``.
 
@@ -86,6 +188,12 @@ def load_source(
     text_columns : collection of str
         Upper-case names of the columns a CSV file is read as text (so that
         ``007`` or ``1.10`` keep their spelling until the caller normalises them).
+    options : CsvOptions, optional
+        Separator, decimal mark and encoding of a CSV file.
+    comments : bool, default False
+        Honour NONMEM comment records (lines whose first field starts with
+        ``#`` or is ``C``, and a ``C`` column); they are left out of the frame
+        and listed in ``Loaded.skipped``.
 
     Returns
     -------
@@ -95,49 +203,28 @@ def load_source(
     Raises
     ------
     DataValidationError
-        If the CSV file cannot be parsed at all (rule ``csv_parse``).
+        If the file cannot be read as CSV at all (rules ``file_not_found``,
+        ``not_csv``, ``csv_parse``, ``csv_separator``).
     """
     path = None
+    options = options or CsvOptions()
+    skipped = _EMPTY_SKIPPED
+    notes: tuple[str, ...] = ()
+    rows_given = None
     if isinstance(source, pd.DataFrame):
         frame = source.copy(deep=False)
         names = [str(c) for c in source.columns]
         frame.columns = pd.RangeIndex(len(names))
     elif isinstance(source, str | Path):
         path = Path(source)
-        try:
-            names = [n for n in _header_names(path)]
-        except (UnicodeDecodeError, csv.Error) as exc:  # e.g. a Latin-1 or binary file
-            raise DataValidationError(
-                [Violation("csv_parse", None, (), f"cannot parse {path.name}: {exc}")]
-            ) from exc
+        frame, names, src = _read_csv(path, {*text_columns, *(("C",) if comments else ())},
+                                      options, comments)
+        notes = src.notes
         if not names:
-            return Loaded(pd.DataFrame({"ROW": np.zeros(0, np.int64)}), path, (), False)
-        as_text = {i: "str" for i, n in enumerate(names) if n.strip().upper() in text_columns}
-        try:
-            with warnings.catch_warnings():
-                # a data line with more fields than the header would silently shift or drop values
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                frame = pd.read_csv(
-                    path,
-                    header=None,
-                    skiprows=1,
-                    names=list(range(len(names))),
-                    dtype=as_text,
-                    na_values=list(NA_VALUES),
-                    encoding="utf-8-sig",
-                    skip_blank_lines=True,
-                    index_col=False,
-                    on_bad_lines="error",
-                )
-        except (
-            pd.errors.ParserError,
-            pd.errors.ParserWarning,
-            ValueError,
-            UnicodeDecodeError,
-        ) as exc:
-            raise DataValidationError(
-                [Violation("csv_parse", None, (), f"cannot parse {path.name}: {exc}")]
-            ) from exc
+            return Loaded(pd.DataFrame({"ROW": np.zeros(0, np.int64)}), path, (), False,
+                          notes=notes)
+        skipped = _comments_ledger(src, names)
+        rows_given = src.rows
     else:
         raise TypeError(f"source must be a path or a DataFrame, got {type(source).__name__}")
 
@@ -183,9 +270,15 @@ def load_source(
             rows = row.to_numpy(dtype=np.int64)
         frame = frame.drop(columns="ROW")
     else:
-        rows = np.arange(1, n + 1, dtype=np.int64)
+        rows = np.arange(1, n + 1, dtype=np.int64) if rows_given is None else rows_given
     frame.insert(0, "ROW", rows)
-    return Loaded(frame, path, tuple(issues), True)
+    if comments:
+        frame, flagged, flag_issues = _comment_column(frame)
+        issues += flag_issues
+        if len(flagged):
+            skipped = pd.concat([skipped, flagged], ignore_index=True)
+            notes = (*notes, f"{len(flagged)} row(s) flagged as comments in column C skipped")
+    return Loaded(frame, path, tuple(issues), True, skipped=skipped, notes=notes)
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -341,4 +434,6 @@ def prepare(loaded: Loaded, registry: Mapping[str, AssayLimits], dv_unit: str) -
         table_issues=loaded.table_issues,
         had_columns=loaded.had_columns,
         known_dvids=frozenset(registry),
+        skipped=loaded.skipped,
+        notes=loaded.notes,
     )

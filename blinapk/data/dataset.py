@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from blinapk.data.assays import AssayLimits
+from blinapk.data.ledger import RowLedger
 from blinapk.errors import DataValidationError, Violation
 from blinapk.units import INTERNAL_UNITS, Units
 
@@ -80,12 +81,20 @@ class Dataset:
         Known analytes with their default limits, in pg/mL.
     source : str
         Where the data came from (file path or ``"<DataFrame>"``).
+    skipped : RowLedger
+        Source rows left out on reading, each with its reason: NONMEM comment
+        records (a first field ``#`` or ``C``, or ``C`` in a ``C`` column).
+    notes : tuple of str
+        What the reader did that a user should know: the ADaM column mapping,
+        comment records skipped, ADDL/II doses written out, the encoding read.
     """
 
     _frame: pd.DataFrame = field(repr=False)
     declared_units: Units = INTERNAL_UNITS
     dvids: Mapping[str, AssayLimits] = field(default_factory=dict, repr=False)
     source: str = "<DataFrame>"
+    skipped: RowLedger = field(default_factory=RowLedger.empty, repr=False)
+    notes: tuple[str, ...] = ()
 
     @property
     def frame(self) -> pd.DataFrame:

@@ -13,6 +13,13 @@ What is detected (each emits one :class:`~blinapk.errors.DataWarning`):
    ``CL = 1000 * RATE / DV`` [L/h] has a median outside 0.01-1000 L/h
    (typical blinatumomab CL is 2.2 L/h, Zhu et al. 2020). This catches a
    factor-1000 slip in DV (pg/mL vs ng/mL) or in AMT/RATE (ug vs mg).
+3. **One subject on another scale** - with at least 3 subjects, a subject
+   whose median implied clearance (as in 2; or, without infusion data, whose
+   median positive blinatumomab DV) differs from the median over subjects by
+   a factor of :data:`SUBJECT_JUMP` or more, e.g. one subject's
+   concentrations written in ng/mL in a pg/mL file. Between-subject
+   variability of clearance (CV about 50-100 %) and dose levels (5 to
+   28 ug/day) stay far below a factor of 100.
 
 Not detected: a factor 24 in RATE (ug/day declared ug/h) or TIME in days
 declared hours; their implied CL stays within the plausible range.
@@ -26,10 +33,13 @@ import pandas as pd
 from blinapk.dosing import rate_at, rate_table
 from blinapk.units import Units
 
-__all__ = ["CL_RANGE", "infusion_rate_at", "unit_warnings"]
+__all__ = ["CL_RANGE", "SUBJECT_JUMP", "infusion_rate_at", "subject_scale_jumps",
+           "unit_warnings"]
 
 #: Plausible range of a median implied clearance, L/h.
 CL_RANGE: tuple[float, float] = (0.01, 1000.0)
+#: Factor between one subject's median and the median over subjects that flags a unit jump.
+SUBJECT_JUMP: float = 100.0
 
 
 def infusion_rate_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> np.ndarray:
@@ -67,6 +77,63 @@ def infusion_rate_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> np.nd
     return at["RATE"].to_numpy()
 
 
+def subject_scale_jumps(ids, values) -> pd.DataFrame:
+    """Subjects whose median value is :data:`SUBJECT_JUMP`-fold away from the others'.
+
+    Parameters
+    ----------
+    ids : array_like
+        Subject of each value.
+    values : array_like
+        Positive values (implied clearances or concentrations).
+
+    Returns
+    -------
+    DataFrame
+        ``ID, MEDIAN, RATIO`` (subject median over the median of subject
+        medians) of the flagged subjects; empty with fewer than 3 subjects.
+
+    Examples
+    --------
+    >>> subject_scale_jumps([1, 1, 2, 3, 4], [500.0, 520, 450, 0.48, 610])
+       ID  MEDIAN  RATIO
+    0   3    0.48  0.001
+    """
+    per = pd.Series(np.asarray(values, dtype=float)).groupby(np.asarray(ids, dtype=object),
+                                                             sort=False).median()
+    if len(per) < 3:
+        return pd.DataFrame({"ID": [], "MEDIAN": [], "RATIO": []})
+    ratio = per / float(np.median(per.to_numpy()))
+    off = (ratio >= SUBJECT_JUMP) | (ratio <= 1.0 / SUBJECT_JUMP)
+    return pd.DataFrame({"ID": per.index[off], "MEDIAN": per[off].to_numpy(),
+                         "RATIO": ratio[off].round(6).to_numpy()})
+
+
+def _jump_message(jumps: pd.DataFrame, what: str, unit: str) -> str:
+    shown = ", ".join(f"{i!r} ({r:.3g}x)" for i, r in
+                      zip(jumps["ID"][:10], jumps["RATIO"][:10], strict=True))
+    more = " ..." if len(jumps) > 10 else ""
+    return (f"{len(jumps)} subject(s) have a median {what} {SUBJECT_JUMP:g}-fold or more away "
+            f"from the median over subjects: {shown}{more}; were their values written in "
+            f"another unit (e.g. ng/mL in a {unit} file)?")
+
+
+def _subject_jumps(ids, dv, rate, unit: str) -> list[str]:
+    """Check the scale of each subject's positive blinatumomab samples.
+
+    Censored samples count too: a subject written in ng/mL in a pg/mL file is all below LLOQ.
+    """
+    during = rate > 0
+    if during.any():
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # absurd values
+            cl = 1000.0 * rate[during] / dv[during]
+        jumps = subject_scale_jumps(ids[during], cl)
+        what = "implied clearance 1000*RATE/DV"
+    else:
+        jumps, what = subject_scale_jumps(ids, dv), "blinatumomab DV"
+    return [_jump_message(jumps, what, unit)] if len(jumps) else []
+
+
 def unit_warnings(frame: pd.DataFrame, declared: Units) -> list[str]:
     """Return a message for each likely unit mistake (see module docstring).
 
@@ -94,12 +161,18 @@ def unit_warnings(frame: pd.DataFrame, declared: Units) -> list[str]:
                 "(typical Css: hundreds of pg/mL; seed LLOQ 50 pg/mL): were the "
                 "concentrations written in ng/mL? Declare units={'dv': 'ng/mL'}"
             )
-    quantified = positive & (frame["CENS"] == 0).to_numpy()
+    if not positive.any():
+        return msgs
+    r_pos = infusion_rate_at(frame, positive)
+    msgs += _subject_jumps(frame["ID"].to_numpy(dtype=object)[positive], dv[positive], r_pos,
+                           declared.dv)
+    # the file-level check uses quantified samples only: a censored DV may hold the LLOQ
+    quantified = (frame["CENS"] == 0).to_numpy()[positive]
     if quantified.any():
-        r = infusion_rate_at(frame, quantified)
+        r = r_pos[quantified]
         during = r > 0
         if during.any():
-            cl = 1000.0 * r[during] / dv[quantified][during]
+            cl = 1000.0 * r[during] / dv[positive][quantified][during]
             med = float(np.median(cl))
             lo, hi = CL_RANGE
             if not lo <= med <= hi:

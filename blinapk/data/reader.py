@@ -12,10 +12,14 @@ import numpy as np
 import pandas as pd
 
 from blinapk.data._load import Prepared, limit_in_unit, load_source, prepare
+from blinapk.data._source import CsvOptions
+from blinapk.data.adam import is_adam, map_adam
 from blinapk.data.assays import AssayLimits, build_registry
 from blinapk.data.dataset import CANONICAL_ORDER, Dataset
 from blinapk.data.heuristics import unit_warnings
+from blinapk.data.ledger import RowLedger
 from blinapk.data.rules import RULES, run_rules
+from blinapk.dosing.addl import ADDL_SOURCE, expand_addl
 from blinapk.errors import DataValidationError, DataWarning, Violation
 from blinapk.units import Units, read_units_file, sidecar_path
 
@@ -23,7 +27,8 @@ __all__ = ["read_dataset", "validate_frame"]
 
 #: Columns converted with each declared unit.
 UNIT_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"time": ("TIME", "NOMTIME"), "amt": ("AMT",), "rate": ("RATE",), "dv": ("DV", "LLOQ", "LOD")}
+    {"time": ("TIME", "NOMTIME", "II"), "amt": ("AMT",), "rate": ("RATE",),
+     "dv": ("DV", "LLOQ", "LOD")}
 )
 
 DvidSpec = Mapping[str, Mapping[str, float] | AssayLimits]
@@ -38,8 +43,8 @@ class _Checked:
     source: str
 
 
-def _resolve_units(source, units) -> Units:
-    declared: dict[str, str] = {}
+def _resolve_units(source, units, hints: Mapping[str, str]) -> Units:
+    declared: dict[str, str] = dict(hints)
     if not isinstance(source, pd.DataFrame):
         side = sidecar_path(source)
         if side is not None:
@@ -50,10 +55,15 @@ def _resolve_units(source, units) -> Units:
     return Units.from_mapping(declared)
 
 
-def _check(source, units, dvids) -> _Checked:
-    declared = _resolve_units(source, units)
+def _check(source, units, dvids, options: CsvOptions) -> _Checked:
+    loaded = load_source(source, options=options, comments=True)
+    hints: dict[str, str] = {}
+    if loaded.had_columns and is_adam(loaded.frame.columns):
+        frame, hints, notes = map_adam(loaded.frame)
+        loaded = replace(loaded, frame=frame, notes=(*loaded.notes, *notes))
+    declared = _resolve_units(source, units, hints)
     registry = build_registry(dvids, declared.dv)
-    prepared = prepare(load_source(source), registry, declared.dv)
+    prepared = prepare(loaded, registry, declared.dv)
     violations = tuple(run_rules(prepared, RULES))
     name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(Path(source))
     return _Checked(prepared, declared, registry, violations, name)
@@ -64,6 +74,9 @@ def validate_frame(
     *,
     units: Mapping[str, str] | Units | None = None,
     dvids: DvidSpec | None = None,
+    sep: str = ",",
+    decimal: str = ".",
+    encoding: str | None = None,
 ) -> list[Violation]:
     """Check a dataset against every rule in :data:`blinapk.data.RULES` without raising.
 
@@ -76,6 +89,8 @@ def validate_frame(
         matter for filling default LLOQ/LOD.
     dvids : mapping, optional
         Extra analytes, ``{"CRP": {"lloq": 0.3, "lod": 0.1}}`` (declared DV unit).
+    sep, decimal, encoding
+        How a CSV file is written (as :func:`read_dataset`).
 
     Returns
     -------
@@ -90,10 +105,25 @@ def validate_frame(
     >>> [(v.rule, v.column, v.rows) for v in validate_frame(df)]
     [('dose_amount', 'AMT', (1,))]
     """
-    return list(_check(source, units, dvids).violations)
+    return list(_check(source, units, dvids, CsvOptions(sep, decimal, encoding)).violations)
 
 
-def _finalise(prepared: Prepared, declared: Units) -> pd.DataFrame:
+def _expand_doses(f: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Write out ADDL/II doses as rows, with a note saying how many.
+
+    ADDL is 0 afterwards, so that a file written from the dataset is not expanded twice.
+    """
+    if "ADDL" not in f.columns or not (f["ADDL"].fillna(0) > 0).any():
+        return f, ""
+    extra = expand_addl(f.loc[f["ADDL"].fillna(0) > 0], first_row=int(f["ROW"].max()) + 1)
+    n_src = int((f["ADDL"].fillna(0) > 0).sum())
+    f = f.assign(ADDL=0.0, **{ADDL_SOURCE: np.zeros(len(f), dtype=np.int64)})
+    f = pd.concat([f, extra.astype(f.dtypes.to_dict())], ignore_index=True)
+    return f, (f"ADDL/II: {len(extra)} additional dose record(s) written out from {n_src} "
+               f"record(s) (ROW {int(extra['ROW'].min())} on; {ADDL_SOURCE} names the source row)")
+
+
+def _finalise(prepared: Prepared, declared: Units) -> tuple[pd.DataFrame, str]:
     f = prepared.frame.copy(deep=False)
     obs = (f["EVID"] == 0).to_numpy()
     derived = obs & (f["DV"] < f["LLOQ"]).to_numpy()
@@ -107,6 +137,7 @@ def _finalise(prepared: Prepared, declared: Units) -> pd.DataFrame:
         f[col] = f[col].mask(not_dose & f[col].isna().to_numpy(), 0.0)
     for col in ("EVID", "MDV"):
         f[col] = f[col].astype(np.int64)
+    f, note = _expand_doses(f)
     for kind, cols in UNIT_COLUMNS.items():
         num, den = declared.factor(kind)
         if (num, den) == (1, 1):
@@ -119,7 +150,7 @@ def _finalise(prepared: Prepared, declared: Units) -> pd.DataFrame:
     code = pd.factorize(f["ID"])[0]
     dose_first = np.where(f["EVID"].to_numpy() == 1, 0, 1)
     idx = np.lexsort((f["ROW"].to_numpy(), dose_first, f["TIME"].to_numpy(), code))
-    return f.iloc[idx].reset_index(drop=True)
+    return f.iloc[idx].reset_index(drop=True), note
 
 
 def _internal_registry(registry: Mapping[str, AssayLimits]) -> Mapping[str, AssayLimits]:
@@ -136,18 +167,35 @@ def _internal_registry(registry: Mapping[str, AssayLimits]) -> Mapping[str, Assa
     )
 
 
+def _skipped(prepared: Prepared) -> RowLedger:
+    s = prepared.skipped
+    if s is None or not len(s):
+        return RowLedger.empty()
+    return RowLedger.from_reasons(s, "excluded", s["REASON"])
+
+
 def read_dataset(
     source: str | Path | pd.DataFrame,
     *,
     units: Mapping[str, str] | Units | None = None,
     dvids: DvidSpec | None = None,
+    sep: str = ",",
+    decimal: str = ".",
+    encoding: str | None = None,
 ) -> Dataset:
     """Read, validate and convert a NONMEM-style dataset (docs/data_format.md).
+
+    NONMEM records are honoured: ``ADDL``/``II`` doses are written out as dose
+    records (:func:`blinapk.dosing.expand_addl`), ``SS`` is refused, comment
+    records (a first field starting with ``#``; ``C`` in a ``C`` column) are
+    left out and listed in ``Dataset.skipped``. A CDISC ADaM table (ADPC,
+    ADPPK) is mapped onto the contract first (:mod:`blinapk.data.adam`); the
+    mapping is reported in ``Dataset.notes``.
 
     Parameters
     ----------
     source : str, Path or DataFrame
-        CSV file (UTF-8; ``.`` and blank cells are missing) or DataFrame. A
+        CSV file (``.`` and blank cells are missing) or DataFrame. A
         DataFrame is never mutated. Column names are case-insensitive.
     units : mapping or Units, optional
         Declared units with keys ``amt``, ``rate``, ``dv``, ``time`` (see
@@ -157,6 +205,13 @@ def read_dataset(
     dvids : mapping, optional
         Extra analytes and their default limits in the declared DV unit, e.g.
         ``{"CRP": {"lloq": 0.3, "lod": 0.1}}``; may override a seed analyte.
+    sep : str, default ","
+        Field separator of a CSV file (``";"`` for files with decimal commas).
+    decimal : str, default "."
+        Decimal mark of a CSV file (``","`` for decimal commas).
+    encoding : str, optional
+        Text encoding of a CSV file; by default UTF-8 (with or without a
+        byte-order mark) or UTF-16/32 with a byte-order mark.
 
     Returns
     -------
@@ -166,7 +221,9 @@ def read_dataset(
     Raises
     ------
     DataValidationError
-        Listing every broken rule with its column and 1-based source rows.
+        Listing every broken rule with its column and 1-based source rows, or
+        naming why the file cannot be read (missing, not CSV, encoding,
+        separator), with what to do.
     UnitError
         On an unknown unit or a malformed sidecar.
 
@@ -188,10 +245,10 @@ def read_dataset(
     1    3  24.0     1    0.0  BLIN  50.0     0
     2    2  24.0     0  550.0  BLIN  50.0     0
     """
-    checked = _check(source, units, dvids)
+    checked = _check(source, units, dvids, CsvOptions(sep, decimal, encoding))
     if checked.violations:
         raise DataValidationError(checked.violations)
-    frame = _finalise(checked.prepared, checked.units)
+    frame, note = _finalise(checked.prepared, checked.units)
     for msg in unit_warnings(frame, checked.units):
         warnings.warn(msg, DataWarning, stacklevel=2)
     return Dataset(
@@ -199,4 +256,6 @@ def read_dataset(
         declared_units=checked.units,
         dvids=_internal_registry(checked.registry),
         source=checked.source,
+        skipped=_skipped(checked.prepared),
+        notes=(*checked.prepared.notes, *((note,) if note else ())),
     )

@@ -140,10 +140,33 @@ def _check_empty_column(p: Prepared):
 # --- cell-level --------------------------------------------------------------------
 
 
+_DECIMAL_COMMA = r"\s*[+-]?\d*,\d+\s*"
+_CLOCK = r"\s*(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})?[ T]?(\d{1,2}:\d{2}(:\d{2})?)?\s*"
+
+
+def _hint(col: str, values: pd.Series) -> str:
+    """Return what probably went wrong, from the offending cells ("" when unclear)."""
+    kind = getattr(values.dtype, "kind", "O")
+    if kind == "M" or isinstance(values.dtype, pd.DatetimeTZDtype):
+        text = pd.Series(["2024-01-01 08:00"])
+    else:
+        text = values.astype("string").fillna("")
+    if len(text) and text.str.fullmatch(_DECIMAL_COMMA).all():
+        return "; decimal commas? Write decimal points, or pass decimal=',' (--decimal ,)"
+    if col in ("TIME", "NOMTIME") and len(text) and (
+        text.str.fullmatch(_CLOCK) & text.str.contains(r"[:/-]")
+    ).all():
+        return ("; clock times or dates are not times: TIME is hours since the subject's first "
+                "dose (compute date-time minus first-dose date-time, in hours)")
+    return ""
+
+
 def _check_non_numeric(p: Prepared):
     for col, bad in p.non_numeric.items():
+        cells = p.raw.loc[np.asarray(bad, dtype=bool), col] if col in p.raw else pd.Series([])
         yield from _violation(
-            "non_numeric", p, col, bad, f"{col} must be numeric; found text or a non-real value"
+            "non_numeric", p, col, bad,
+            f"{col} must be numeric; found text or a non-real value{_hint(col, cells)}"
         )
 
 
@@ -174,7 +197,7 @@ def _check_non_finite(p: Prepared):
 
 def _check_negative(p: Prepared):
     f = p.frame
-    for col in ("TIME", "AMT", "RATE", "LLOQ", "LOD"):
+    for col in ("TIME", "AMT", "RATE", "LLOQ", "LOD", "II"):
         if col in f.columns:
             neg = (f[col] < 0).to_numpy()
             extra = " (NONMEM modelled rates -1/-2 are not supported)" if col == "RATE" else ""
@@ -334,8 +357,16 @@ def _full_duplicates(f: pd.DataFrame, keep: str | bool = "first") -> np.ndarray:
     return out
 
 
+def _has_bad_cell(p: Prepared) -> np.ndarray:
+    """Rows with a non-numeric cell: their coerced NaN would make unequal rows look equal."""
+    out = np.zeros(len(p.frame), bool)
+    for bad in p.non_numeric.values():
+        out |= np.asarray(bad, dtype=bool)
+    return out
+
+
 def _check_duplicate_row(p: Prepared):
-    f = p.frame
+    f = p.frame.loc[~_has_bad_cell(p)]
     later = _full_duplicates(f)
     if not later.any():
         return
@@ -354,7 +385,7 @@ def _check_duplicate_row(p: Prepared):
 
 def _check_duplicate_dose(p: Prepared):
     f = p.frame
-    dose = _dose(p)
+    dose = _dose(p) & ~_has_bad_cell(p)
     doses = f.loc[dose]
     cand = ~_full_duplicates(doses)
     sub = doses.loc[cand, ["ID", "TIME", "AMT", "RATE"]]
@@ -368,6 +399,55 @@ def _check_duplicate_dose(p: Prepared):
             _rows(f, mask),
             "dose rows with the same ID, TIME, AMT and RATE (a duplicated dose record)",
         )
+
+
+#: Largest ADDL accepted on one record (a daily dose for 270 years): a guard against a typo
+#: that would expand into millions of rows.
+MAX_ADDL = 100_000
+
+
+def _addl(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with an ADDL given (not 0 or missing), and rows whose ADDL is a valid count."""
+    addl = p.frame["ADDL"].to_numpy(dtype=float)
+    given = np.isfinite(addl) & (addl != 0)
+    whole = np.isfinite(addl) & (addl == np.floor(addl)) & (addl >= 0) & (addl <= MAX_ADDL)
+    return given, whole
+
+
+def _check_addl(p: Prepared):
+    f = p.frame
+    given, whole = _addl(p)
+    yield from _violation(
+        "addl_values", p, "ADDL", given & ~whole,
+        f"ADDL (additional doses) must be a whole number from 0 to {MAX_ADDL}",
+    )
+    if "EVID" in f.columns:
+        stray = given & ~_dose(p)
+        yield from _violation(
+            "addl_values", p, "ADDL", stray, "ADDL > 0 on a row that is not a dose (EVID 1)"
+        )
+
+
+def _check_addl_ii(p: Prepared):
+    f = p.frame
+    given, whole = _addl(p)
+    ii = f["II"].to_numpy(dtype=float) if "II" in f.columns else np.full(len(f), np.nan)
+    no_ii = given & whole & ~(ii > 0)
+    yield from _violation(
+        "addl_without_ii", p, "II", no_ii,
+        "ADDL > 0 needs the dosing interval II > 0 (in the TIME unit)", "II" in f.columns,
+    )
+
+
+def _check_ss(p: Prepared):
+    ss = p.frame["SS"].to_numpy(dtype=float)
+    bad = np.isfinite(ss) & (ss != 0)
+    yield from _violation(
+        "steady_state", p, "SS", bad,
+        "SS (steady-state dosing) is not supported: write the dosing history explicitly (for "
+        "repeated doses ADDL/II expands it; a continuous infusion is one dose record from its "
+        "start, and blinatumomab reaches steady state within a day) and set SS to 0",
+    )
 
 
 def _check_obs_without_dose(p: Prepared):
@@ -391,6 +471,8 @@ def _check_obs_without_dose(p: Prepared):
 RULES: tuple[Rule, ...] = (
     Rule("empty", "The dataset has at least one data row.", _check_empty),
     Rule("csv_parse", "The file parses as CSV.", _table_issue("csv_parse")),
+    Rule("comment_flag", "A NONMEM comment column C holds C/# (skip) or blank/./0 (use).",
+         _table_issue("comment_flag")),
     Rule("duplicate_column", "Column names are unique (case-insensitive).",
          _table_issue("duplicate_column")),
     Rule("row_column", "An input ROW column holds unique integers >= 1.",
@@ -424,6 +506,11 @@ RULES: tuple[Rule, ...] = (
     Rule("duplicate_row", "No two rows are identical.", _check_duplicate_row, REQUIRED),
     Rule("duplicate_dose", "No two dose rows share ID, TIME, AMT and RATE.",
          _check_duplicate_dose, REQUIRED),
+    Rule("addl_values", "ADDL is a whole number >= 0, given only on dose rows.", _check_addl,
+         ("ADDL",)),
+    Rule("addl_without_ii", "A dose with ADDL > 0 has II > 0.", _check_addl_ii, ("ADDL",)),
+    Rule("steady_state", "SS is 0 or missing (steady-state doses are not supported).",
+         _check_ss, ("SS",)),
     Rule("obs_without_dose", "Every subject with observations has a dose record.",
          _check_obs_without_dose, ("ID", "EVID")),
 )  # fmt: skip

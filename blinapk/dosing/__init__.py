@@ -2,11 +2,13 @@
 
 Declarative regimens (:class:`Regimen`, :class:`WeightBasedRegimen`), the
 label presets (:data:`PRESETS`, :func:`get_preset`), contract dose records
-(:func:`dose_records`) and piecewise-constant rate tables (:func:`rate_table`,
+(:func:`dose_records`), NONMEM ``ADDL``/``II`` records written out
+(:func:`expand_addl`) and piecewise-constant rate tables (:func:`rate_table`,
 :func:`rate_at`, with an explicit convention for a time exactly at a rate
 change: :data:`AT_CHANGE`). See docs/dosing.md.
 """
 
+from blinapk.dosing.addl import ADDL_SOURCE, expand_addl
 from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rate
 from blinapk.dosing.courses import retreatment
 from blinapk.dosing.interruption import INTERRUPTION_SCHEDULES, LABEL_CONTINUE_DAYS
@@ -27,6 +29,7 @@ from blinapk.dosing.regimen import (
 from blinapk.dosing.schedule import RateSchedule, rate_schedule
 
 __all__ = [
+    "ADDL_SOURCE",
     "ADULT_WEIGHT_KG",
     "AT_CHANGE",
     "DOSE_COLUMNS",
@@ -46,6 +49,7 @@ __all__ = [
     "daily_dose",
     "dose_rate",
     "dose_records",
+    "expand_addl",
     "get_preset",
     "rate_at",
     "rate_schedule",

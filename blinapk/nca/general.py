@@ -68,7 +68,7 @@ class NCAResult:
     groups : tuple of str
         Grouping columns.
     settings : mapping
-        Route, AUC method, BLQ rule, units, lambda_z options.
+        Route, AUC method, BLQ rule, units, lambda_z options, parameter labels.
     """
 
     table: pd.DataFrame
@@ -258,17 +258,19 @@ def compute_nca(
     units: Mapping[str, str] | Units | None = None,
     duration: float | None = None,
     lambda_z_options: LambdaZOptions | None = None,
+    dvid: str = "BLIN",
 ) -> NCAResult:
     """Compute NCA parameters for every group and interval.
 
     Parameters
     ----------
-    conc_frame : pandas.DataFrame
+    conc_frame : pandas.DataFrame or Dataset
         Concentrations: grouping columns (``ID`` by default), ``TIME`` and
         ``CONC`` (or ``DV``). Contract data (``EVID``, ``MDV``, ``AMT``, ``RATE``)
         is understood: observations are ``EVID == 0`` rows without ``MDV == 1``
         and, when ``dose`` is None, dose records are the ``EVID == 1`` rows.
-        Never modified.
+        A :class:`blinapk.data.Dataset` gives its ``dvid`` observations and
+        its dose records. Never modified.
     intervals : Interval, sequence of Interval or DataFrame
         What to compute where (see :mod:`blinapk.nca.intervals`).
     dose : float, str, DataFrame or None
@@ -297,6 +299,8 @@ def compute_nca(
         Infusion duration when the dose records do not give it.
     lambda_z_options : LambdaZOptions, optional
         Terminal-phase selection settings.
+    dvid : str, default "BLIN"
+        Analyte analysed when ``conc_frame`` is a Dataset.
 
     Returns
     -------
@@ -324,6 +328,10 @@ def compute_nca(
     lz_opt = lambda_z_options or LambdaZOptions()
 
     frame = conc_frame
+    if hasattr(frame, "doses") and hasattr(frame, "observations"):  # a Dataset
+        f = frame.frame
+        key = str(dvid).strip().upper()
+        frame = f.loc[(f["EVID"] == 1) | ((f["EVID"] == 0) & (f["DVID"] == key))]
     tcol = _col(frame, time)
     ccol = _col(frame, conc) if conc else (_col(frame, "CONC") or _col(frame, "DV"))
     if tcol is None or ccol is None:
@@ -435,6 +443,7 @@ def compute_nca(
     settings = MappingProxyType({
         "route": route, "auc_method": method, "blq": None if blq is None else str(blq),
         "units": u.to_dict(), "lambda_z_options": lz_opt,
+        "labels": {n: reg[n].label for iv in ivs for n in iv.parameters},
     })
     return NCAResult(table=table, excluded=excluded, groups=groups, settings=settings)
 

@@ -142,6 +142,9 @@ def intervals_from_frame(frame: pd.DataFrame, *, group_columns: Sequence[str] | 
     else:
         param_cols = [c for c in frame.columns
                       if c not in used and frame[c].dtype == bool]
+        if not param_cols:
+            raise ModelSpecError("interval frame needs a 'parameters' column (comma-separated "
+                                 "names) or one true/false column per parameter")
         used.update(param_cols)
     others = [c for c in frame.columns if c not in used]
     if group_columns is not None:

@@ -138,23 +138,38 @@ class CssResult:
         """
         return self.table.copy()
 
-    def summary(self, by=("CYCLE", "DOSE_LEVEL"), value_cols=("CSS", "CL")):
+    def summary(self, by=("CYCLE", "DOSE_LEVEL"), value_cols=("CSS", "CL"), *, dataset=None):
         """Descriptive statistics of CSS and CL by group.
+
+        ``N`` counts values (segments), ``N_SUBJECTS`` the distinct subjects among them.
 
         Parameters
         ----------
         by : sequence of str
-            Grouping columns of the table.
+            Grouping columns: columns of the table or, with ``dataset``,
+            per-subject columns of the dataset such as ``SEX`` (first value
+            per subject).
         value_cols : sequence of str
             Columns to summarise.
+        dataset : Dataset, optional
+            The data analysed, for grouping by its columns.
 
         Returns
         -------
         blinapk.nca.summary.Summary
-        """
-        from blinapk.nca.summary import summarize
 
-        return summarize(self.table, list(value_cols), by=list(by), units=self.units)
+        Raises
+        ------
+        ModelSpecError
+            A ``by`` column is in neither the table nor the dataset.
+        """
+        from blinapk.nca.summary import add_subject_columns, summarize
+
+        by = [str(b).strip().upper() if dataset is not None else b for b in by]
+        table = self.table
+        if dataset is not None:
+            table = add_subject_columns(table, dataset, by)
+        return summarize(table, list(value_cols), by=by, units=self.units)
 
     def __len__(self) -> int:
         return len(self.table)

@@ -1,12 +1,14 @@
 """Descriptive statistics of NCA results by group.
 
 :func:`summarize` computes, per group and per value column: ``N`` (non-missing
-values), ``NMISS``, arithmetic ``MEAN``, ``SD`` (n - 1), ``CV_PCT``
-(100 SD / mean), geometric mean ``GMEAN`` = exp(mean log x), geometric CV
-``GCV_PCT`` = 100 sqrt(exp(s^2) - 1) with s the SD of log x, ``MEDIAN``,
-``MIN`` and ``MAX``, each with the column's unit. Geometric statistics need
-every value > 0; otherwise they are NaN (a zero or negative value has no
-logarithm).
+values: segments, events or profiles, as the table has them), ``N_SUBJECTS``
+(distinct subjects among them, so that a subject with two segments at one
+dose level, e.g. before and after an interruption, counts once), ``NMISS``,
+arithmetic ``MEAN``, ``SD`` (n - 1), ``CV_PCT`` (100 SD / mean), geometric
+mean ``GMEAN`` = exp(mean log x), geometric CV ``GCV_PCT`` = 100 sqrt(exp(s^2) - 1)
+with s the SD of log x, ``MEDIAN``, ``MIN`` and ``MAX``, each with the column's
+unit. Geometric statistics need every value > 0; otherwise they are NaN (a zero
+or negative value has no logarithm).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import pandas as pd
 
 from blinapk.errors import ModelSpecError
 
-__all__ = ["STATS", "Summary", "summarize"]
+__all__ = ["STATS", "Summary", "add_subject_columns", "summarize"]
 
 #: Statistic columns of the wide view, in order.
 STATS: tuple[str, ...] = (
-    "N", "NMISS", "MEAN", "SD", "CV_PCT", "GMEAN", "GCV_PCT", "MEDIAN", "MIN", "MAX",
+    "N", "N_SUBJECTS", "NMISS", "MEAN", "SD", "CV_PCT", "GMEAN", "GCV_PCT", "MEDIAN", "MIN", "MAX",
 )  # fmt: skip
 
 
@@ -55,7 +57,7 @@ class Summary:
         idv = [*self.by, "PARAM", "UNIT"]
         out = self.table.melt(id_vars=idv, value_vars=list(STATS), var_name="STAT",
                               value_name="VALUE")
-        out["VALUE"] = out["VALUE"].astype(float)
+        out["VALUE"] = pd.to_numeric(out["VALUE"], errors="coerce").astype(float)
         return out.reset_index(drop=True)
 
 
@@ -87,6 +89,7 @@ def summarize(
     by: Sequence[str] | str | None = None,
     *,
     units: Mapping[str, str] | None = None,
+    subject: str | None = "ID",
 ) -> Summary:
     """Descriptive statistics of value columns by group.
 
@@ -100,6 +103,8 @@ def summarize(
         Group columns; missing group values form their own group.
     units : mapping, optional
         Unit per value column (written to ``UNIT``; ``""`` when absent).
+    subject : str or None, default "ID"
+        Subject column for ``N_SUBJECTS`` (missing when the table has no such column).
 
     Returns
     -------
@@ -124,6 +129,7 @@ def summarize(
     if missing:
         raise ModelSpecError(f"summarize: column(s) {missing} not in the table")
     units = dict(units or {})
+    has_subject = subject is not None and subject in result_frame.columns
     rows = []
     if groups:
         grouped = result_frame.groupby(groups, dropna=False, sort=True, observed=True)
@@ -133,9 +139,55 @@ def summarize(
     for key, sub in items:
         for col in values:
             x = pd.to_numeric(sub[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            stats = _stats(x)
+            stats["N_SUBJECTS"] = (sub[subject][np.isfinite(x)].nunique() if has_subject
+                                   else pd.NA)
             rows.append({**dict(zip(groups, key, strict=True)), "PARAM": col,
-                         "UNIT": units.get(col, ""), **_stats(x)})
+                         "UNIT": units.get(col, ""), **stats})
     table = pd.DataFrame(rows, columns=[*groups, "PARAM", "UNIT", *STATS])
     table["N"] = table["N"].astype("int64")
+    table["N_SUBJECTS"] = table["N_SUBJECTS"].astype("Int64")
     table["NMISS"] = table["NMISS"].astype("int64")
     return Summary(table=table, by=tuple(groups))
+
+
+def add_subject_columns(table: pd.DataFrame, dataset, names: Sequence[str]) -> pd.DataFrame:
+    """Append per-subject columns of the dataset (e.g. ``SEX``) to a result table.
+
+    Each subject gets the first non-missing value of each column
+    (:meth:`blinapk.data.Dataset.covariates`); columns already in ``table``
+    are left as they are.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A result table with ``ID``.
+    dataset : Dataset
+        The data the result came from.
+    names : sequence of str
+        Column names (case-insensitive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with the columns added.
+
+    Raises
+    ------
+    ModelSpecError
+        A name is neither a column of ``table`` nor of the dataset.
+    """
+    wanted = [str(n).strip().upper() for n in names]
+    add = [n for n in wanted if n not in table.columns]
+    if not add:
+        return table.copy()
+    have = [c for c in dataset.frame.columns if c != "ROW"]
+    unknown = [n for n in add if n not in have]
+    if unknown:
+        raise ModelSpecError(
+            f"unknown column(s) {unknown}: not in the result ({', '.join(map(str, table.columns))})"
+            f" nor in the dataset ({', '.join(have)})")
+    covs = dataset.covariates(add)
+    out = table.merge(covs, on="ID", how="left", validate="many_to_one")
+    out.index = table.index
+    return out

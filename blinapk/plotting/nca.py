@@ -86,7 +86,11 @@ def plot_css_by_dose(result, ax=None, *, value: str = "CSS", log: bool = True,
     if cycles:
         ax.legend(frameon=False, fontsize=8)
     ax.set_xticks(np.arange(len(levels)))
-    ax.set_xticklabels([f"{lv}\n(n={len(d)})" for lv, d in zip(levels, data, strict=True)],
+    # subjects and segments counted apart: an interrupted subject has two segments at one level
+    n_subj = [ok.loc[ok["DOSE_LEVEL"] == lv, "ID"].nunique() if "ID" in ok else len(d)
+              for lv, d in zip(levels, data, strict=True)]
+    ax.set_xticklabels([f"{lv}\n(n={s} subj., {len(d)} seg.)"
+                        for lv, d, s in zip(levels, data, n_subj, strict=True)],
                        rotation=45 if len(levels) > 6 else 0, fontsize=8)
     if log and len(ok):
         ax.set_yscale("log")

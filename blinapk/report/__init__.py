@@ -1,7 +1,8 @@
 """Results to files: tables (CSV, Markdown, HTML), text reports and figures.
 
 Tables
-    :func:`write_csv`, :func:`to_markdown`, :func:`to_html` for any DataFrame.
+    :func:`write_csv` (units row, integer counts), :func:`read_csv` (reads a
+    table with its units row), :func:`to_markdown`, :func:`to_html` for any DataFrame.
 NCA
     :func:`write_nca` (Css/CL tables, ledgers, cytokine peaks, PP export,
     figures; the file names are :data:`NCA_OUTPUTS`) and :func:`nca_text`.
@@ -47,7 +48,7 @@ from blinapk.report.simulate import (
     patient_table,
     write_exposure,
 )
-from blinapk.report.tables import to_html, to_markdown, write_csv
+from blinapk.report.tables import read_csv, to_html, to_markdown, write_csv
 
 __all__ = [
     "DOSE_FINDING_OUTPUTS",
@@ -61,6 +62,7 @@ __all__ = [
     "nca_text",
     "patient_table",
     "population_markdown",
+    "read_csv",
     "summary_markdown",
     "to_html",
     "to_markdown",

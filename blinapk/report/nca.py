@@ -1,8 +1,10 @@
-"""NCA results to files: the tables, the CDISC PP-like export, figures and a short text report.
+"""NCA results to files: the tables, the CDISC PP export, figures and a short text report.
 
 :func:`write_nca` writes what ``blinapk nca`` and ``blinapk demo`` leave in
 their output directory (:data:`NCA_OUTPUTS`); :func:`nca_text` is the short
-report they print.
+report they print. Tables whose columns have units carry a units row under
+the header (:func:`blinapk.report.read_csv` reads them back); the others have
+a unit column (``UNIT``, ``unit``, ``PPORRESU``).
 """
 
 from __future__ import annotations
@@ -17,22 +19,41 @@ from blinapk.report.tables import write_csv
 __all__ = ["NCA_OUTPUTS", "nca_text", "write_nca", "write_nca_figures"]
 
 #: Files written by :func:`write_nca`, in order (the cytokine files only with
-#: cytokine peaks, the figures only with ``figures=True``).
-NCA_OUTPUTS = ("css.csv", "summary.csv", "ledger.csv", "cytokine_peaks.csv",
-               "cytokine_summary.csv", "cytokine_ledger.csv", "pp.csv", "css_by_dose.png",
+#: cytokine peaks, the general-NCA files only with ``general``, the figures
+#: only with ``figures=True``).
+NCA_OUTPUTS = ("css_observed.csv", "summary.csv", "ledger.csv", "cytokine_peaks.csv",
+               "cytokine_summary.csv", "cytokine_ledger.csv", "nca_params.csv",
+               "nca_params_summary.csv", "pp.csv", "pp_codes.csv", "css_by_dose.png",
                "profiles.png", "cytokines.png", "cytokine_peaks.png")
+_TIME_UNITS = {"TIME": "h"}
+
+
+def _general_summary(general: Any) -> Any:
+    """Statistics of each general-NCA parameter by interval."""
+    from blinapk.nca import summarize
+
+    long = general.to_frame()
+    wide = general.wide()
+    params = list(dict.fromkeys(long["parameter"]))
+    units = dict(zip(long["parameter"], long["unit"], strict=True))
+    return summarize(wide, params, by=["start", "end"], units=units)
 
 
 def write_nca(css: Any, summary: Any, out_dir: str | Path, *, peaks: Any = None,
-              dataset: Any = None, studyid: str = "", figures: bool = True) -> list[Path]:
+              dataset: Any = None, studyid: str = "", figures: bool = True,
+              general: Any = None) -> list[Path]:
     """Write the tables (CSV) and figures (PNG) of a steady-state NCA.
 
-    ``css.csv`` (Css and CL per segment), ``summary.csv`` (the wide
-    ``summary``), ``ledger.csv`` (fate of every BLIN sample), with ``peaks``
-    ``cytokine_peaks.csv``, ``cytokine_summary.csv`` (by cytokine and event
-    kind) and ``cytokine_ledger.csv``, then ``pp.csv`` (Css/CL and cytokine
-    parameters in the CDISC PP layout) and the figures of
-    :func:`write_nca_figures`.
+    ``css_observed.csv`` (observed Css and CL per segment, with a units
+    row), ``summary.csv`` (the wide ``summary``), ``ledger.csv`` (fate of
+    every BLIN sample, and of the comment records the reader skipped), with
+    ``peaks`` ``cytokine_peaks.csv``, ``cytokine_summary.csv`` (by cytokine
+    and event kind) and ``cytokine_ledger.csv``, with ``general``
+    ``nca_params.csv`` (long: parameter, interval, value, unit, reason) and
+    ``nca_params_summary.csv``, then ``pp.csv`` (the PK parameters in the
+    SDTM PP layout; cytokines are biomarkers and stay out of it) with
+    ``pp_codes.csv`` (each test code, CDISC controlled terminology or
+    sponsor-defined) and the figures of :func:`write_nca_figures`.
 
     Parameters
     ----------
@@ -46,11 +67,15 @@ def write_nca(css: Any, summary: Any, out_dir: str | Path, *, peaks: Any = None,
         :func:`blinapk.nca.compute_cytokine_peaks` result; None when the data
         have no cytokines.
     dataset : Dataset, optional
-        The data analysed; needed for the figures.
+        The data analysed; needed for the figures (its skipped comment
+        records join the ledger).
     studyid : str
         ``STUDYID`` of the PP export.
     figures : bool, default True
         Write the figures.
+    general : NCAResult, optional
+        :func:`blinapk.nca.compute_nca` result (parameters and intervals
+        chosen by the user).
 
     Returns
     -------
@@ -62,22 +87,37 @@ def write_nca(css: Any, summary: Any, out_dir: str | Path, *, peaks: Any = None,
     ValueError
         ``figures=True`` without ``dataset``.
     """
-    from blinapk.nca import to_pp
+    from blinapk.data import RowLedger
+    from blinapk.nca.export import pp_test_codes, to_pp
 
     if figures and dataset is None:
         raise ValueError("write_nca: the figures need the dataset (or pass figures=False)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = [write_csv(css.to_frame(), out / "css.csv"),
+    ledger = css.ledger
+    if dataset is not None and len(dataset.skipped):
+        ledger = RowLedger.concat([ledger, dataset.skipped])
+    # DOSE_LEVEL is a label carrying its own unit ("28 ug/day", "15 ug/m2/day")
+    css_units = {k: v for k, v in css.units.items() if k != "DOSE_LEVEL"}
+    files = [write_csv(css.to_frame(), out / "css_observed.csv", units=css_units),
              write_csv(summary.wide(), out / "summary.csv"),
-             write_csv(css.ledger.to_frame(), out / "ledger.csv")]
+             write_csv(ledger.to_frame(), out / "ledger.csv", units=_TIME_UNITS)]
     pp_parts = [to_pp(css, studyid=studyid)]
     if peaks is not None:
-        files += [write_csv(peaks.to_frame(), out / "cytokine_peaks.csv"),
+        files += [write_csv(peaks.to_frame(), out / "cytokine_peaks.csv", units=peaks.units),
                   write_csv(peaks.summary().wide(), out / "cytokine_summary.csv"),
-                  write_csv(peaks.ledger.to_frame(), out / "cytokine_ledger.csv")]
-        pp_parts.append(to_pp(peaks, studyid=studyid))
-    files.append(write_csv(pd.concat(pp_parts, ignore_index=True), out / "pp.csv"))
+                  write_csv(peaks.ledger.to_frame(), out / "cytokine_ledger.csv",
+                            units=_TIME_UNITS)]
+    if general is not None:
+        files += [write_csv(general.to_frame(), out / "nca_params.csv"),
+                  write_csv(_general_summary(general).wide(), out / "nca_params_summary.csv")]
+        pp_parts.append(to_pp(general, studyid=studyid))
+    pp = pd.concat(pp_parts, keys=range(len(pp_parts)), names=["_PART", None]).reset_index(0)
+    # group and sequence numbers stay unique across the parts of the table
+    pp["PPGRPID"] = pd.factorize(pd.MultiIndex.from_frame(pp[["_PART", "PPGRPID"]]))[0] + 1
+    pp = pp.drop(columns="_PART").reset_index(drop=True)
+    pp["PPSEQ"] = pp.groupby("USUBJID", sort=False).cumcount() + 1
+    files += [write_csv(pp, out / "pp.csv"), write_csv(pp_test_codes(pp), out / "pp_codes.csv")]
     if figures:
         files += write_nca_figures(dataset, css, out, peaks=peaks)
     return files
@@ -150,7 +190,8 @@ def nca_text(css: Any, summary: Any, peaks: Any = None, *, max_rows: int = 12) -
         :func:`write_nca` that hold the details.
     """
     wide = summary.wide()
-    cols = [*summary.by, "PARAM", "UNIT", "N", "MEAN", "CV_PCT", "GMEAN", "GCV_PCT"]
+    cols = [*summary.by, "PARAM", "UNIT", "N", "N_SUBJECTS", "MEAN", "CV_PCT", "GMEAN",
+            "GCV_PCT"]
     with pd.option_context("display.width", 120, "display.max_columns", 20,
                            "display.float_format", "{:.4g}".format):
         lines = [wide[cols].head(max_rows).to_string(index=False)]
@@ -158,7 +199,10 @@ def nca_text(css: Any, summary: Any, peaks: Any = None, *, max_rows: int = 12) -
         lines.append(f"... {len(wide) - max_rows} more row(s) in summary.csv")
     n_ok = int(css.to_frame()["CSS"].notna().sum())
     counts = css.ledger.counts(by="status").set_index("STATUS")["N"]
-    lines += ["", f"segments: {len(css)} ({n_ok} with Css); BLIN samples: "
+    n_subj = int(css.to_frame()["ID"].nunique())
+    lines += ["", "N counts segments, N_SUBJECTS subjects (a subject with an interruption "
+              "has two segments at one dose level)",
+              f"segments: {len(css)} ({n_ok} with Css) in {n_subj} subject(s); BLIN samples: "
               f"{int(counts.sum())} (used {counts['used']}, modified {counts['modified']}, "
               f"excluded {counts['excluded']}; reasons in ledger.csv)"]
     if peaks is not None:

@@ -13,12 +13,17 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from blinapk.pk import PARAMETER_UNITS
 from blinapk.report.tables import to_markdown, write_csv
 
-__all__ = ["fit_text", "population_markdown", "summary_markdown", "write_fit",
-           "write_fit_figures"]
+__all__ = ["BASELINE_COVARIATES", "fit_text", "population_markdown", "summary_markdown",
+           "write_fit", "write_fit_figures"]
+
+#: Covariate columns of the data written beside the individual estimates (when present).
+BASELINE_COVARIATES = ("BSA", "WT", "AGE", "SEX", "CRCL", "BLAST")
 
 
 def population_markdown(summary: pd.DataFrame, *, blank_unit: str = "") -> str:
@@ -110,7 +115,8 @@ def write_fit_figures(fit: Any, out_dir: str | Path) -> dict[str, Path]:
         plots = [("trace", plot_trace), ("rank", plot_rank), *plots]
     written = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ArviZ's layout and sampling-quality chatter
+        # ArviZ's layout and sampling-quality chatter only; blinapk's own warnings stay visible
+        warnings.filterwarnings("ignore", module=r"arviz(\.|$)")
         for name, plot in plots:
             fig = plot(fit)
             path = out / f"{name}.png"
@@ -120,13 +126,56 @@ def write_fit_figures(fit: Any, out_dir: str | Path) -> dict[str, Path]:
     return written
 
 
+def _signif(x: pd.Series, digits: int = 6) -> pd.Series:
+    """Round to ``digits`` significant digits.
+
+    A rate stored to 9 decimals gives 4.249999992 ug/day for 4.25.
+    """
+    v = x.to_numpy(dtype=float)
+    mag = np.floor(np.log10(np.abs(np.where(np.isfinite(v) & (v != 0), v, 1.0))))
+    return pd.Series(np.round(v * 10.0 ** (digits - 1 - mag)) / 10.0 ** (digits - 1 - mag),
+                     index=x.index)
+
+
+def _individual(fit: Any, ci: float, dataset: Any) -> pd.DataFrame:
+    """Per-subject estimates, with each subject's baseline covariates when the data are given."""
+    table = fit.individual(ci=ci)
+    if dataset is None:
+        return table
+    frame = dataset.frame
+    wanted = [*(c.covariate for c in fit.spec.covariates), *BASELINE_COVARIATES]
+    cols = [c for c in dict.fromkeys(wanted) if c in frame.columns]
+    if not cols:
+        return table
+    covs = dataset.covariates(cols)
+    covs["ID"] = covs["ID"].astype(str)
+    out = table.assign(ID=table["ID"].astype(str)).merge(covs, on="ID", how="left")
+    out["ID"] = table["ID"].to_numpy()
+    return out
+
+
+def _table_units(columns) -> dict[str, str]:
+    """Units of the columns of the individual and predicted-Css tables."""
+    units = {"RATE": "ug/h", "DOSE_PER_DAY": "ug/day", "SHRINKAGE_PCT": "%", "BSA": "m2",
+             "WT": "kg", "AGE": "years", "CRCL": "mL/min", "BLAST": "%"}
+    for col in columns:
+        head = str(col).rsplit("_", 1)[0]
+        if head in PARAMETER_UNITS:
+            units[col] = PARAMETER_UNITS[head]
+        elif head == "CSS":
+            units[col] = "pg/mL"
+    return units
+
+
 def write_fit(fit: Any, out_dir: str | Path, *, summary: pd.DataFrame | None = None,
-              ci: float = 0.9, figures: bool = True) -> dict[str, Path]:
+              ci: float = 0.9, figures: bool = True, dataset: Any = None) -> dict[str, Path]:
     """Write every output file of a population-PK fit.
 
     ``summary.csv`` (population table), ``individual.csv`` (per-subject
-    parameters), ``css.csv`` (per-subject Css at each rate received),
-    ``shrinkage.csv``, ``summary.md`` (:func:`summary_markdown`),
+    parameters, with each subject's baseline covariates when ``dataset`` is
+    given), ``css_predicted.csv`` (model-predicted Css per subject at each
+    rate received; per-day doses to 6 significant digits), ``shrinkage.csv``
+    (eta shrinkage in %), ``summary.md`` (:func:`summary_markdown`),
     ``ledger.csv`` (fate of every row; when the fit has its ledger),
     ``fit.nc`` (the stamped InferenceData; reload with
     :func:`blinapk.poppk.load_fit`) and the figures of
@@ -145,11 +194,14 @@ def write_fit(fit: Any, out_dir: str | Path, *, summary: pd.DataFrame | None = N
         Credible-interval mass of the tables.
     figures : bool, default True
         Write the diagnostic figures.
+    dataset : Dataset, optional
+        The data fitted: its covariates join ``individual.csv``.
 
     Returns
     -------
     dict
-        ``summary``, ``individual``, ``css``, ``shrinkage``, ``summary_md``,
+        ``summary``, ``individual``, ``css`` (written as ``css_predicted.csv``),
+        ``shrinkage``, ``summary_md``,
         (``ledger``), ``netcdf``, (``trace``, ``rank``, ``pair``) -> path.
 
     Raises
@@ -163,14 +215,24 @@ def write_fit(fit: Any, out_dir: str | Path, *, summary: pd.DataFrame | None = N
         raise ValueError(f"write_fit: summary has ci={summary.attrs['ci']}, not ci={ci}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"summary": summary, "individual": fit.individual(ci=ci), "css": fit.css(ci=ci),
-              "shrinkage": fit.shrinkage()}
-    paths = {name: write_csv(table, out / f"{name}.csv") for name, table in tables.items()}
+    css = fit.css(ci=ci)
+    shrinkage = fit.shrinkage()
+    tables = {"summary": summary, "individual": _individual(fit, ci, dataset),
+              "css": css.assign(DOSE_PER_DAY=_signif(css["DOSE_PER_DAY"])),
+              "shrinkage": shrinkage.assign(SHRINKAGE=100.0 * shrinkage["SHRINKAGE"]).rename(
+                  columns={"SHRINKAGE": "SHRINKAGE_PCT"})}
+    files = {"css": "css_predicted"}
+    paths = {name: write_csv(table, out / f"{files.get(name, name)}.csv",
+                             units=None if name == "summary" else _table_units(table.columns))
+             for name, table in tables.items()}
     paths["summary_md"] = out / "summary.md"
     paths["summary_md"].write_text(summary_markdown(fit, summary, tables["shrinkage"], ci=ci),
                                    encoding="utf-8")
     if fit.ledger is not None:
-        paths["ledger"] = write_csv(fit.ledger.to_frame(), out / "ledger.csv")
+        ledger = fit.ledger
+        if dataset is not None and len(dataset.skipped):  # comment records skipped on reading
+            ledger = type(ledger).concat([ledger, dataset.skipped])
+        paths["ledger"] = write_csv(ledger.to_frame(), out / "ledger.csv", units={"TIME": "h"})
     paths["netcdf"] = fit.save(out / "fit.nc")
     if figures:
         paths.update(write_fit_figures(fit, out))

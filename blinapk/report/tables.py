@@ -1,18 +1,28 @@
 """Tables to text and files: GitHub-flavoured Markdown, HTML, CSV.
 
 Every table of blinapk is a :class:`pandas.DataFrame`; these functions render
-or write any of them the same way.
+or write any of them the same way. CSV files are ready for a report: counts
+and codes (:data:`INTEGER_COLUMNS`) are written as integers, and a table
+whose columns have units gets a units row under the header (read it back
+with ``pandas.read_csv(path, skiprows=[1])``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["to_html", "to_markdown", "write_csv"]
+__all__ = ["INTEGER_COLUMNS", "read_csv", "to_html", "to_markdown", "write_csv"]
+
+#: Columns that hold counts or codes: written without a decimal point.
+INTEGER_COLUMNS = frozenset({
+    "ROW", "CYCLE", "N", "N_SUBJECTS", "NMISS", "EVID", "MDV", "CENS", "STEP", "PPSEQ",
+    "PPGRPID", "ADDL_SOURCE", "N_OBS", "N_MDV", "N_CENSORED",
+})  # fmt: skip
 
 
 def _fmt(v: Any, digits: int) -> str:
@@ -71,8 +81,24 @@ def to_html(table: pd.DataFrame, digits: int = 4) -> str:
     return table.to_html(index=False, na_rep="NA", float_format=lambda v: f"{v:.{digits}g}")
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+def _integers(table: pd.DataFrame) -> pd.DataFrame:
+    """Float count/code columns as nullable integers, when every value is whole."""
+    cols = {}
+    for col in table.columns:
+        s = table[col]
+        if col in INTEGER_COLUMNS and pd.api.types.is_float_dtype(s.dtype):
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+            if (np.isnan(v) | (np.isfinite(v) & (v == np.round(v)))).all():
+                cols[col] = s.astype("Int64")
+    return table.assign(**cols) if cols else table
+
+
+def write_csv(table: pd.DataFrame, path: str | Path, *,
+              units: Mapping[str, str] | None = None) -> Path:
     """Write a table to CSV: no index, full float precision, Unix line ends.
+
+    Count and code columns (:data:`INTEGER_COLUMNS`, e.g. ``CYCLE``) holding
+    whole numbers are written as integers.
 
     Parameters
     ----------
@@ -80,6 +106,9 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
         The table.
     path : str or Path
         File to write (its directory must exist).
+    units : mapping, optional
+        Unit of some columns: written as a second header row (blank for the
+        other columns). Read such a file with :func:`read_csv`.
 
     Returns
     -------
@@ -87,5 +116,34 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
         ``path``.
     """
     path = Path(path)
+    table = _integers(table)
+    if units:
+        row = pd.DataFrame([[units.get(str(c), "") for c in table.columns]],
+                           columns=table.columns)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            row.to_csv(fh, index=False, lineterminator="\n")
+            table.to_csv(fh, index=False, header=False, lineterminator="\n")
+        return path
     table.to_csv(path, index=False, lineterminator="\n")
     return path
+
+
+def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
+    """Read a table that :func:`write_csv` wrote with a units row.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file written with ``units=``.
+    **kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    DataFrame
+        The table; ``attrs["units"]`` maps each column with a unit to it.
+    """
+    head = pd.read_csv(path, nrows=1, dtype=str, keep_default_na=False)
+    out = pd.read_csv(path, skiprows=[1], **kwargs)
+    out.attrs["units"] = {c: v for c, v in head.iloc[0].items() if v} if len(head) else {}
+    return out

@@ -48,6 +48,12 @@ CASES = {
     "empty": (lambda d: d.iloc[:0], None, ()),
     "duplicate_column": (lambda d: d.assign(dv=d["DV"]), "DV", ()),
     "row_column": (lambda d: d.assign(ROW=[1, 2, 3, 4, 5, 6, 7, 7, 9]), "ROW", (7, 8)),
+    "comment_flag": (lambda d: d.assign(C=[".", ".", "X", ".", ".", ".", ".", ".", "."]), "C",
+                     (3,)),
+    "addl_values": (lambda d: d.assign(ADDL=[0, 0, 0, 1.5, 0, 0, 0, 0, 0], II=24.0), "ADDL",
+                    (4,)),
+    "addl_without_ii": (lambda d: d.assign(ADDL=[2, 0, 0, 0, 0, 0, 0, 0, 0]), "II", (1,)),
+    "steady_state": (lambda d: d.assign(SS=[0, 0, 0, 0, 0, 1, 0, 0, 0]), "SS", (6,)),
 }  # fmt: skip
 
 CSV_ONLY = {"csv_parse"}

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blinapk.errors import ModelSpecError
-from blinapk.nca.export import PP_COLUMNS, to_pp
+from blinapk.nca.export import PP_COLUMNS, pp_test_codes, to_pp
+from blinapk.nca.general import compute_nca
+from blinapk.nca.intervals import Interval
 from blinapk.nca.summary import STATS, summarize
 
 
@@ -95,10 +97,40 @@ def test_pp_export_structure_and_not_done():
 
 
 def test_pp_export_keeps_censored_text():
-    table = pd.DataFrame({"ID": [1], "DVID": ["IL6"], "PEAK": [np.nan], "PEAK_TEXT": ["<LLOQ"],
+    table = pd.DataFrame({"ID": [1], "DVID": ["BLIN"], "PEAK": [np.nan], "PEAK_TEXT": ["<LLOQ"],
                           "REASON": [""]})
     pp = to_pp(table, units={"PEAK": "pg/mL"})
     assert pp.loc[0, "PPORRES"] == "<LLOQ" and np.isnan(pp.loc[0, "PPSTRESN"])
-    assert pp.loc[0, "PPSTAT"] == "" and pp.loc[0, "PPCAT"] == "IL6"
+    assert pp.loc[0, "PPSTAT"] == "" and pp.loc[0, "PPCAT"] == "BLIN"
     with pytest.raises(ModelSpecError):
         to_pp(pd.DataFrame({"ID": [1], "Q": [1.0]}))
+
+
+def test_pp_export_refuses_cytokines():
+    # cytokines are pharmacodynamic biomarkers: SDTM keeps them out of the PP domain
+    table = pd.DataFrame({"ID": [1], "DVID": ["IL6"], "PEAK": [900.0], "REASON": [""]})
+    with pytest.raises(ModelSpecError, match="biomarkers"):
+        to_pp(table, units={"PEAK": "pg/mL"})
+
+
+def test_pp_not_done_always_has_a_reason_and_codes_are_named():
+    table = pd.DataFrame({"ID": [1, 2], "CSS": [np.nan, 400.0], "CL": [np.nan, 2.9]})
+    pp = to_pp(table, units={"CSS": "pg/mL", "CL": "L/h"})
+    nd = pp[pp["PPSTAT"] == "NOT DONE"]
+    assert len(nd) == 2 and nd["PPREASND"].eq("not estimable").all()
+    codes = pp_test_codes(pp).set_index("PPTESTCD")["ORIGIN"]
+    assert codes.to_dict() == {"CAVG": "CDISC CT", "CLSS": "sponsor-defined"}
+
+
+def test_pp_export_of_general_nca_has_partial_auc_intervals():
+    conc = pd.DataFrame({"ID": [1] * 5, "TIME": [0.0, 1, 2, 4, 8],
+                         "CONC": [0.0, 8.0, 6.0, 3.0, 0.75]})
+    res = compute_nca(conc, [Interval(0, 4, ("aucint_last",)),
+                             Interval(0, math.inf, ("cmax", "half_life"))], units={"dv": "ng/mL"})
+    pp = to_pp(res, studyid="S")
+    auc = pp[pp["PPTESTCD"] == "AUCINT"].iloc[0]
+    assert (auc["PPSTINT"], auc["PPENINT"]) == ("PT0H", "PT4H")
+    whole = pp[pp["PPTESTCD"] != "AUCINT"]
+    assert whole["PPSTINT"].eq("").all() and whole["PPENINT"].eq("").all()
+    assert pp["PPGRPID"].tolist() == [1, 2, 2] and pp["PPSEQ"].tolist() == [1, 2, 3]
+    assert pp["USUBJID"].eq("S-1").all()

@@ -21,8 +21,8 @@ def test_cli_map_writes_outputs(tmp_path, capsys):
     code = main(["fit", str(data), "--model", "one-cmt", "--covariate", "CL~BSA:power",
                  "--out", str(out), "--map", "--seed", "3", "--quiet"])
     assert code == 0
-    for name in ("summary.csv", "summary.md", "individual.csv", "css.csv", "shrinkage.csv",
-                 "ledger.csv", "fit.nc"):
+    for name in ("summary.csv", "summary.md", "individual.csv", "css_predicted.csv",
+                 "shrinkage.csv", "ledger.csv", "fit.nc"):
         assert (out / name).stat().st_size > 0, name
     assert "TV_CL" in capsys.readouterr().out
     assert main(["fit", str(data), "--out", str(out), "--covariate", "CL~BSA:cubic"]) == 2
@@ -38,7 +38,7 @@ def test_demo_fit_on_example_converges(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         files = fit_step(ds, tmp_path)
-    for name in ("summary.csv", "summary.md", "individual.csv", "css.csv", "ledger.csv",
+    for name in ("summary.csv", "summary.md", "individual.csv", "css_predicted.csv", "ledger.csv",
                  "fit.nc", "trace.png", "rank.png", "pair.png"):
         assert tmp_path / name in files and (tmp_path / name).exists(), name
     result = load_fit(tmp_path / "fit.nc", ds)

@@ -81,14 +81,21 @@ def _lines(text: str = BASE_CSV) -> list[str]:
     return text.splitlines()
 
 
-def csv(text: str, **kwargs) -> Callable[[Path], Any]:
-    """Write ``text`` as ``data.csv`` and read it."""
+def csv(text: str | bytes, **kwargs) -> Callable[[Path], Any]:
+    """Write ``text`` as ``data.csv`` and read it.
+
+    The call carries ``csv_bytes`` and ``kwargs``, so that the command-line test can hand the
+    same file to ``blinapk validate`` and ``blinapk nca``.
+    """
+    raw = text.encode("utf-8") if isinstance(text, str) else text
 
     def call(tmp: Path):
         path = tmp / "data.csv"
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(raw)
         return read_dataset(path, **kwargs)
 
+    call.csv_bytes = raw
+    call.kwargs = kwargs
     return call
 
 

@@ -48,17 +48,21 @@ BASE = {"subjects": SUBJECTS_CSV, "assessments": ASSESSMENTS_CSV, "adverse_event
 
 
 def clinical(**texts: str | None) -> Callable[[Path], Any]:
-    """Write the base tables, with ``texts`` replacing some (None: not given), and read them."""
+    """Write the base tables, with ``texts`` replacing some (None: not given), and read them.
+
+    The call carries ``tables`` (name -> text), for the command-line test.
+    """
+    tables = {name: texts.get(name, base) for name, base in BASE.items()}
 
     def call(tmp: Path):
         paths = {}
-        for name, base in BASE.items():
-            text = texts.get(name, base)
+        for name, text in tables.items():
             if text is not None:
                 paths[name] = tmp / f"{name}.csv"
                 paths[name].write_text(text, encoding="utf-8")
         return read_clinical(**paths)
 
+    call.tables = tables
     return call
 
 

@@ -1,8 +1,10 @@
 """Bad input is refused loudly: every catalogue case gets a typed blinapk error naming the
 row/column (data) or the key (model cards, specs, priors), or a documented warning.
 
-Never a bare numpy/pandas/pytensor exception, never a silent drop. The table lives in
-reliability_cases.py / reliability_cases_api.py and is documented in docs/reliability.md.
+Never a bare numpy/pandas/pytensor exception, never a silent drop. Every case given as files
+is also run through the command line: exit code 2, one message naming the problem, no
+traceback, nothing written. The table lives in reliability_cases*.py and is documented in
+docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -33,16 +35,34 @@ from reliability_cases_api import (
     SPEC_CASES,
 )
 from reliability_cases_clinical import CLINICAL_CASES, CLINICAL_WARNINGS
+from reliability_cases_files import CLI_CASES, FILE_CASES
 
+from blinapk.cli import main
 from blinapk.data import ClinicalData, Dataset, read_dataset
 from blinapk.errors import BlinapkError, BlinapkWarning, DataValidationError, Violation
 
 ERROR_CASES = tuple(c for c in (*DATA_CASES, *UNIT_CASES, *CARD_CASES, *SPEC_CASES,
-                                *PRIOR_CASES, *DOSING_CASES, *NCA_CASES, *CLINICAL_CASES)
+                                *PRIOR_CASES, *DOSING_CASES, *NCA_CASES, *CLINICAL_CASES,
+                                *FILE_CASES)
                     if issubclass(c.expect, BlinapkError))
-WARN_CASES = tuple(c for c in (*WARNING_CASES, *DOSING_CASES, *CLINICAL_WARNINGS)
+WARN_CASES = tuple(c for c in (*WARNING_CASES, *DOSING_CASES, *CLINICAL_WARNINGS, *FILE_CASES)
                    if issubclass(c.expect, Warning))
 ALL = (*ERROR_CASES, *WARN_CASES)
+def _on_the_command_line(case) -> bool:
+    """A file case whose reading options all exist on the command line."""
+    kwargs = getattr(case.call, "kwargs", None)
+    if kwargs is None:
+        return False
+    units = kwargs.get("units", {})
+    return set(kwargs) <= {"sep", "decimal", "encoding", "units"} and set(units) <= {
+        "amt", "rate", "dv", "time"}
+
+
+#: Error cases given as files: run through the command line as well.
+CSV_CASES = tuple(c for c in ERROR_CASES if _on_the_command_line(c))
+CLINICAL_FILE_CASES = tuple(c for c in ERROR_CASES if getattr(c.call, "tables", None)
+                            and c.call.tables.get("subjects") is not None
+                            and c.call.tables.get("assessments") is not None)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 
@@ -51,12 +71,13 @@ def _ids(cases):
 
 
 def test_catalogue_is_large_and_unique():
-    names = _ids(ALL)
+    names = _ids(ALL) + _ids(CLI_CASES)
     assert len(names) == len(set(names))
-    assert len(ALL) >= 40
-    # every area of the issue is represented
-    assert {c.area for c in ALL} >= {"data", "units", "card", "spec", "prior", "dosing", "nca",
-                                     "clinical"}
+    assert len(names) >= 200
+    # every area is represented
+    assert {c.area for c in (*ALL, *CLI_CASES)} >= {
+        "data", "units", "card", "spec", "prior", "dosing", "nca", "clinical", "files", "cli"}
+    assert len(CSV_CASES) + len(CLINICAL_FILE_CASES) + len(CLI_CASES) >= 100
 
 
 def _raise_site(exc: BaseException) -> str:
@@ -116,7 +137,9 @@ def test_suspicious_input_warns_and_keeps_every_row(case, tmp_path):
         assert key in text, (key, text)
     if isinstance(result, Dataset):
         # a warning is not a licence to drop: every source row is still there
-        assert sorted(result.frame["ROW"]) == list(range(1, len(base_frame()) + 1))
+        # (ROW numbers are the source rows: a dropped row leaves a gap)
+        assert sorted(result.frame["ROW"]) == list(range(1, result.n_rows + 1))
+        assert result.n_rows >= len(base_frame())
     if isinstance(result, ClinicalData):
         for name in result.tables:
             rows = result.table(name)["ROW"]
@@ -128,6 +151,60 @@ def test_former_gaps_in_dosing_are_typed(case, tmp_path):
     with pytest.raises(BlinapkError) as info:
         case.call(tmp_path)
     _assert_blinapk_error(info.value, case.expect)
+
+
+# ---------------------------------------------------------- the same files on the command line
+
+def _cli_fails_cleanly(capsys, argv: list[str], needles, out: Path | None) -> str:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse refuses an option before anything runs
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, (code, err)
+    assert "Traceback" not in err, err
+    assert f"blinapk {argv[0]}: error:" in err, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    if out is not None:
+        assert not out.exists(), f"{out} was written"
+    return err
+
+
+@pytest.mark.parametrize("case", CSV_CASES, ids=_ids(CSV_CASES))
+def test_every_data_file_case_fails_cleanly_on_the_command_line(case, tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_bytes(case.call.csv_bytes)
+    options = []
+    for key, value in case.call.kwargs.items():
+        if key == "units":
+            options += [a for k, v in value.items() for a in (f"--units-{k}", v)]
+        else:
+            options += [f"--{key}", value]
+    needles = [f"[{case.rule}]"] if case.rule else list(case.key)
+    _cli_fails_cleanly(capsys, ["validate", str(path), *options], needles, None)
+    if "units" in case.call.kwargs:
+        return  # options of validate only
+    out = tmp_path / "out"
+    _cli_fails_cleanly(capsys, ["nca", str(path), "--out", str(out), *options], needles, out)
+
+
+@pytest.mark.parametrize("case", CLINICAL_FILE_CASES, ids=_ids(CLINICAL_FILE_CASES))
+def test_every_clinical_file_case_fails_cleanly_on_the_command_line(case, tmp_path, capsys):
+    argv = ["endpoints"]
+    for name, text in case.call.tables.items():
+        if text is not None:
+            (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+            argv += [f"--{name.replace('_', '-')}", str(tmp_path / f"{name}.csv")]
+    out = tmp_path / "out"
+    _cli_fails_cleanly(capsys, [*argv, "--out", str(out), "--no-figures"], [f"[{case.rule}]"],
+                       out)
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=_ids(CLI_CASES))
+def test_command_line_mistakes_fail_cleanly(case, tmp_path, capsys):
+    argv = case.argv(tmp_path)
+    _cli_fails_cleanly(capsys, argv, case.key, tmp_path / case.out if case.out else None)
 
 
 # ---------------------------------------------------------- documented as valid
@@ -199,7 +276,7 @@ def test_user_frame_is_never_mutated():
 def test_docs_table_lists_every_case():
     text = DOCS.read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, flags=re.M))
-    missing = sorted(set(_ids(ALL)) - documented)
+    missing = sorted((set(_ids(ALL)) | set(_ids(CLI_CASES))) - documented)
     assert not missing, f"cases missing from docs/reliability.md: {missing}"
-    stale = sorted(documented - set(_ids(ALL)) - set(_ids(DOSING_GAPS)))
+    stale = sorted(documented - set(_ids(ALL)) - set(_ids(CLI_CASES)) - set(_ids(DOSING_GAPS)))
     assert not stale, f"docs/reliability.md lists unknown cases: {stale}"

@@ -10,7 +10,13 @@ from blinapk.data import read_dataset
 from blinapk.datasets import load_example
 from blinapk.plotting.poppk import population_var_names
 from blinapk.poppk import PopPKSpec, fit, load_fit
-from blinapk.report import fit_text, population_markdown, write_fit, write_fit_figures
+from blinapk.report import (
+    fit_text,
+    population_markdown,
+    read_csv,
+    write_fit,
+    write_fit_figures,
+)
 
 POPULATION_COLUMNS = ["PARAMETER", "LABEL", "UNIT", "MEAN", "SD", "MEDIAN", "LOWER", "UPPER",
                       "ESS_BULK", "ESS_TAIL", "R_HAT"]
@@ -38,7 +44,7 @@ def test_write_fit_writes_every_file_with_its_columns(small_fit, tmp_path, monke
 
     monkeypatch.setattr(type(result), "summary", no_second_summary)
     paths = write_fit(result, tmp_path / "out", summary=summary, ci=0.8)
-    files = {"summary": "summary.csv", "individual": "individual.csv", "css": "css.csv",
+    files = {"summary": "summary.csv", "individual": "individual.csv", "css": "css_predicted.csv",
              "shrinkage": "shrinkage.csv", "summary_md": "summary.md", "ledger": "ledger.csv",
              "netcdf": "fit.nc", "trace": "trace.png", "rank": "rank.png", "pair": "pair.png"}
     assert paths == {key: tmp_path / "out" / name for key, name in files.items()}
@@ -47,16 +53,20 @@ def test_write_fit_writes_every_file_with_its_columns(small_fit, tmp_path, monke
     table = pd.read_csv(paths["summary"], keep_default_na=False, na_values=["NA", "nan"])
     assert list(table.columns) == POPULATION_COLUMNS
     assert table["PARAMETER"].tolist() == summary["PARAMETER"].tolist()
-    individual = pd.read_csv(paths["individual"])
+    individual = read_csv(paths["individual"])
     assert list(individual.columns[:5]) == ["ID", "CL_MEAN", "CL_MEDIAN", "CL_LOWER", "CL_UPPER"]
     assert {"ETA_CL_MEAN", "ETA_CL_SD", "V_MEAN"} <= set(individual.columns)
     assert len(individual) == 8
-    css = pd.read_csv(paths["css"])
+    assert individual.attrs["units"]["CL_MEAN"] == "L/h"
+    css = read_csv(paths["css"])
     assert list(css.columns) == ["ID", "RATE", "DOSE_PER_DAY", "CSS_MEAN", "CSS_MEDIAN",
                                  "CSS_LOWER", "CSS_UPPER"]
-    shrinkage = pd.read_csv(paths["shrinkage"])
-    assert list(shrinkage.columns) == ["PARAMETER", "OMEGA", "SD_ETA", "SHRINKAGE"]
-    ledger = pd.read_csv(paths["ledger"], keep_default_na=False)
+    assert css.attrs["units"]["CSS_MEAN"] == "pg/mL"
+    shrinkage = read_csv(paths["shrinkage"])
+    assert list(shrinkage.columns) == ["PARAMETER", "OMEGA", "SD_ETA", "SHRINKAGE_PCT"]
+    expected = result.shrinkage()["SHRINKAGE"].to_numpy() * 100
+    assert shrinkage["SHRINKAGE_PCT"].to_numpy() == pytest.approx(expected)
+    ledger = read_csv(paths["ledger"], keep_default_na=False)
     assert {"STATUS", "REASON"} <= set(ledger.columns)
     md = paths["summary_md"].read_text(encoding="utf-8")
     for heading in ("# Population-PK fit (1cmt, nuts, ", "## Population parameters (80 % "
@@ -66,6 +76,22 @@ def test_write_fit_writes_every_file_with_its_columns(small_fit, tmp_path, monke
     assert "| TV_CL | typical clearance | L/h |" in md
     reloaded = load_fit(paths["netcdf"], ds)
     assert reloaded.seed == result.seed
+
+
+def test_individual_estimates_carry_covariates_and_doses_per_day_are_exact(small_fit,
+                                                                          tmp_path):
+    ds, result = small_fit
+    paths = write_fit(result, tmp_path, figures=False, dataset=ds)
+    individual = read_csv(paths["individual"])
+    covs = ds.covariates(["BSA", "WT", "AGE", "SEX"])
+    merged = individual.merge(covs, on="ID", suffixes=("", "_DATA"))
+    assert len(merged) == 8
+    for col in ("BSA", "WT", "AGE", "SEX"):
+        assert (merged[col] == merged[f"{col}_DATA"]).all(), col
+    assert individual.attrs["units"]["BSA"] == "m2"
+    # rates are kept to 9 decimals: 24 x 0.177083333 would print as 4.249999992 ug/day
+    per_day = read_csv(paths["css"])["DOSE_PER_DAY"]
+    assert all(len(f"{v!r}") <= 8 for v in per_day), per_day.tolist()
 
 
 def test_write_fit_refuses_a_summary_with_another_interval(small_fit, tmp_path):
@@ -99,3 +125,24 @@ def test_fit_text_and_population_markdown(small_fit):
     md = population_markdown(summary, blank_unit="-")
     assert "| OMEGA_CL | BSV of CL (log-scale SD) | - |" in md
     assert "| OMEGA_CL | BSV of CL (log-scale SD) |  |" in population_markdown(summary)
+
+
+def test_fit_figures_hide_arviz_chatter_only(small_fit, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import blinapk.plotting
+    from blinapk.errors import ConvergenceWarning
+
+    _, result = small_fit
+
+    def noisy_pair(fit):
+        warnings.warn_explicit("layout chatter", UserWarning, "arviz/plots/pairplot.py", 1,
+                               module="arviz.plots.pairplot")
+        warnings.warn("R-hat above 1.01", ConvergenceWarning, stacklevel=1)
+        return plt.figure()
+
+    monkeypatch.setattr(blinapk.plotting, "plot_pair", noisy_pair)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        write_fit_figures(dataclasses.replace(result, method="laplace"), tmp_path)
+    assert [str(w.message) for w in rec] == ["R-hat above 1.01"]
