@@ -41,12 +41,12 @@ K_RANGES = (("(-inf, 0.5]", "good", 0.5), ("(0.5, 0.7]", "ok", 0.7),
 
 @dataclass(frozen=True, eq=False)
 class LOOResult:
-    """PSIS-LOO of a fit (:func:`compute_loo`).
+    r"""PSIS-LOO of a fit (:func:`compute_loo`).
 
     Attributes
     ----------
     elpd : float
-        :math:`\\mathrm{elpd}_{loo}` (log density of the observations, pg/mL scale).
+        :math:`\mathrm{elpd}_{loo}` (log density of the observations, pg/mL scale).
     se : float
         Its standard error.
     p_loo : float
@@ -68,7 +68,7 @@ class LOOResult:
 
     @property
     def looic(self) -> float:
-        """LOO information criterion, :math:`-2\\,\\mathrm{elpd}_{loo}`."""
+        r"""LOO information criterion, :math:`-2\,\mathrm{elpd}_{loo}`."""
         return -2.0 * self.elpd
 
     @property
@@ -77,7 +77,7 @@ class LOOResult:
         return int(np.sum(self.pointwise["PARETO_K"].to_numpy(float) > K_THRESHOLD))
 
     def k_table(self) -> pd.DataFrame:
-        """Counts of observations by Pareto k range.
+        """Count the observations by Pareto k range.
 
         Returns
         -------
@@ -94,7 +94,7 @@ class LOOResult:
         return pd.DataFrame(rows, columns=["K_RANGE", "LABEL", "COUNT", "PERCENT"])
 
     def summary(self) -> pd.DataFrame:
-        """The estimates as a table.
+        """Return the estimates as a table.
 
         Returns
         -------

@@ -46,7 +46,7 @@ _BLOCK = 2_000_000
 
 
 def fit_data(fit: Any, dataset: Dataset) -> PopPKData:
-    """The model-ready arrays of the dataset a fit was made on, checked against the fit.
+    """Return the model-ready arrays of the dataset a fit was made on, checked against it.
 
     Parameters
     ----------
@@ -153,7 +153,7 @@ class PosteriorSample:
         return int(self.draw.size)
 
     def take(self, index: np.ndarray) -> PosteriorSample:
-        """The draws at positions ``index`` (repeats allowed)."""
+        """Return the draws at positions ``index`` (repeats allowed)."""
         idx = np.asarray(index, dtype=int)
         sel = {k: {p: v[idx] for p, v in getattr(self, k).items()}
                for k in ("indiv", "pop", "shift")}
@@ -269,7 +269,7 @@ def new_subjects(sample: PosteriorSample, rng: np.random.Generator) -> dict[str,
 
 
 def _tile_plan(plan: SegmentPlan, n: int) -> SegmentPlan:
-    """The plan of ``n`` copies of every subject (copy ``d`` is rows ``d*n_sub ...``)."""
+    """Plan of ``n`` copies of every subject (copy ``d`` is rows ``d*n_sub ...``)."""
     n_sub = plan.n_subjects
     offset = (np.arange(n)[:, None] * n_sub + plan.subject_index[None, :]).ravel()
     return SegmentPlan(

@@ -107,11 +107,11 @@ class Predictions:
     units: dict = field(default_factory=lambda: dict(PREDICTION_UNITS), repr=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of :attr:`table`."""
+        """Return a copy of :attr:`table`."""
         return self.table.copy()
 
     def npde_tests(self, alpha: float = 0.05) -> pd.DataFrame:
-        """NPDE mean, variance, normality and global tests (:func:`blinapk.diagnostics.npde_tests`)."""
+        """Test the NPDE for mean 0, variance 1 and normality (:func:`npde_tests`)."""
         return npde_tests(self.table["NPDE"].to_numpy(float), alpha=alpha)
 
     def __len__(self) -> int:
@@ -119,7 +119,7 @@ class Predictions:
 
 
 def loo_pit(loglik: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    """Leave-one-out expectation of ``cdf`` per observation with PSIS weights.
+    r"""Leave-one-out expectation of ``cdf`` per observation with PSIS weights.
 
     Parameters
     ----------
@@ -131,8 +131,8 @@ def loo_pit(loglik: np.ndarray, cdf: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_obs,)
-        :math:`\\sum_s w_{is} F_{is}` with Pareto-smoothed weights
-        :math:`w_{is} \\propto 1 / p(y_i \\mid \\theta_s)`; the plain value
+        :math:`\sum_s w_{is} F_{is}` with Pareto-smoothed weights
+        :math:`w_{is} \propto 1 / p(y_i \mid \theta_s)`; the plain value
         for a single draw.
     """
     if loglik.shape[0] < 2:

@@ -62,7 +62,7 @@ class Diagnostics:
     notes: tuple[str, ...] = ()
 
     def predictions_table(self) -> pd.DataFrame:
-        """The predictions table with each observation's LOO ``ELPD`` and ``PARETO_K``."""
+        """Return the predictions table with each observation's LOO ``ELPD`` and ``PARETO_K``."""
         table = self.predictions.to_frame()
         if self.loo is not None:
             pw = self.loo.pointwise[["ROW", "ELPD", "PARETO_K"]]

@@ -119,7 +119,7 @@ class VPCResult:
         return hits / total if total else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of :attr:`bins`."""
+        """Return a copy of :attr:`bins`."""
         return self.bins.copy()
 
 
@@ -314,7 +314,8 @@ def compute_vpc(pred: Any, *, x: str = "time", bins: Any = "auto", n_bins: int =
             rows.append(row)
             obs_rows.append(pd.DataFrame({
                 "STRATUM": stratum, "BIN": int(b), "X": xv[idx],
-                "DV": np.where(cens[idx], lloq[idx] * factor, o_val), "CENS": cens[idx].astype(int)}))
+                "DV": np.where(cens[idx], lloq[idx] * factor, o_val),
+                "CENS": cens[idx].astype(int)}))
     bins_df = pd.DataFrame(rows)  # strata in order of appearance, bins by time
     return VPCResult(bins=bins_df.reset_index(drop=True),
                      observations=pd.concat(obs_rows, ignore_index=True), x=x,
