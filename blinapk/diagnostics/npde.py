@@ -17,12 +17,18 @@ effects, residual error; :mod:`blinapk.diagnostics.posterior`):
 
 Under the model, the NPDE are independent :math:`N(0, 1)`.
 
-Observations below the LLOQ (``CENS == 1``) follow the imputation of
-Nguyen, Comets & Mentré (2012), which is what the M3 likelihood implies:
-their :math:`pd` is drawn uniformly in :math:`(0, P(Y \le LLOQ))`, the
-probability of being below the LLOQ estimated from the simulations, and the
-observation is replaced by the simulated quantile at that :math:`pd` before
-decorrelation. The simulations themselves are not censored.
+Observations below the LLOQ (``CENS == 1``) are imputed as the M3
+likelihood sees them, after Nguyen, Comets & Mentré (2012): only
+:math:`P(Y \le LLOQ)` is known, so the censored observation's
+:math:`pd` is drawn uniformly in :math:`(0, P(Y \le LLOQ))` and the
+observation is replaced by the simulated value at that quantile. Because
+the Cholesky decorrelation runs forward in time, the imputation is made in
+the decorrelated scale, *conditional on the subject's earlier
+observations*: a sample taken hours after an infusion stopped is compared
+with what the model predicts for that subject, not for any subject (the
+marginal imputation of the original method gives spurious large NPDE there
+for subjects whose clearance is far from typical). The ``PD`` column keeps
+the marginal draw. The simulations themselves are not censored.
 
 Tests (:func:`npde_tests`): the mean by a t-test against 0, the variance by
 a chi-squared test against 1, normality by Shapiro-Wilk, and a global test
@@ -38,27 +44,52 @@ __all__ = ["compute_npde", "npde_tests", "npde_trend"]
 
 
 def _chol(cov: np.ndarray) -> np.ndarray:
-    """Cholesky factor, with a ridge if the simulated covariance is near singular."""
+    """Lower Cholesky factor, with a growing ridge if the simulated covariance is singular."""
     n = cov.shape[0]
     scale = float(np.mean(np.diag(cov))) or 1.0
-    for ridge in (0.0, 1e-10, 1e-8, 1e-6, 1e-4):
+    for ridge in (0.0, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1.0):
         try:
             return np.linalg.cholesky(cov + ridge * scale * np.eye(n))
         except np.linalg.LinAlgError:
             continue
-    w, v = np.linalg.eigh(cov)
-    return v * np.sqrt(np.maximum(w, 1e-4 * scale))
+    return np.sqrt(scale) * np.eye(n)
+
+
+def _subject_pde(ty: np.ndarray, tl: np.ndarray, cens: np.ndarray, ts: np.ndarray,
+                 u: np.ndarray) -> np.ndarray:
+    """pde of one subject's observations (time order), censored ones imputed sequentially."""
+    from scipy.linalg import solve_triangular
+
+    mean = ts.mean(axis=0)
+    chol = _chol(np.atleast_2d(np.cov(ts, rowvar=False)))
+    dec_sim = solve_triangular(chol, (ts - mean).T, lower=True).T
+    srt = np.sort(dec_sim, axis=0)
+    k = ts.shape[0]
+    dec = np.empty(ty.size)
+    pde = np.empty(ty.size)
+    for j in range(ty.size):
+        known = chol[j, :j] @ dec[:j]
+        if cens[j]:
+            # P(below LLOQ | the subject's earlier observations), as the M3 likelihood sees it
+            limit = (tl[j] - mean[j] - known) / chol[j, j]
+            pde[j] = u[j] * np.mean(dec_sim[:, j] <= limit)
+            dec[j] = srt[min(int(pde[j] * k), k - 1), j]
+        else:
+            dec[j] = (ty[j] - mean[j] - known) / chol[j, j]
+            pde[j] = np.mean(dec_sim[:, j] < dec[j])
+    return pde
 
 
 def compute_npde(obs: np.ndarray, cens: np.ndarray, lloq: np.ndarray, sims: np.ndarray,
                  subject_index: np.ndarray, rng: np.random.Generator,
-                 transform=np.log) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Prediction discrepancies and NPDE with the BLQ imputation.
+                 transform=np.log) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction discrepancies and NPDE, with censored observations imputed.
 
     Parameters
     ----------
     obs : ndarray, shape (n_obs,)
-        Observed values (pg/mL; censored rows at any value).
+        Observed values (pg/mL; censored rows at any value); within a
+        subject in time order.
     cens : ndarray of bool, shape (n_obs,)
         Below the LLOQ.
     lloq : ndarray, shape (n_obs,)
@@ -75,41 +106,30 @@ def compute_npde(obs: np.ndarray, cens: np.ndarray, lloq: np.ndarray, sims: np.n
 
     Returns
     -------
-    (pd, npde, imputed)
-        ``pd`` and ``npde`` per observation and the value used for each
-        (the imputed value on censored rows).
+    (pd, npde)
+        Per observation.
     """
     k = sims.shape[0]
     cens = np.asarray(cens, dtype=bool)
-    y = np.asarray(obs, dtype=float).copy()
+    y = np.asarray(obs, dtype=float)
+    lloq = np.asarray(lloq, dtype=float)
+    u = rng.uniform(0.0, 1.0, y.size)
     pd_ = np.mean(sims < y[None, :], axis=0)
-    if cens.any():
-        p_loq = np.mean(sims[:, cens] <= np.asarray(lloq, dtype=float)[cens][None, :], axis=0)
-        pd_[cens] = rng.uniform(0.0, 1.0, int(cens.sum())) * p_loq
-        sorted_sims = np.sort(sims[:, cens], axis=0)
-        pos = np.clip(np.floor(pd_[cens] * k).astype(int), 0, k - 1)
-        y[cens] = sorted_sims[pos, np.arange(pos.size)]
+    pd_[cens] = u[cens] * np.mean(sims[:, cens] <= lloq[cens][None, :], axis=0)
     if transform is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            floor = np.nanmin(np.where(sims > 0, sims, np.nan)) if np.any(sims > 0) else 1e-12
-            ty = transform(np.maximum(y, floor * 1e-3))
-            ts = transform(np.maximum(sims, floor * 1e-3))
+        positive = sims[sims > 0]
+        floor = 1e-3 * (float(positive.min()) if positive.size else 1e-12)
+        ty, tl, ts = (transform(np.maximum(v, floor)) for v in (y, lloq, sims))
     else:
-        ty, ts = y, sims
-    pde = np.empty_like(y)
+        ty, tl, ts = y, lloq, sims
+    pde = np.empty(y.size)
     for s in np.unique(subject_index):
         idx = np.flatnonzero(subject_index == s)
-        block = ts[:, idx]
-        mean = block.mean(axis=0)
-        cov = np.atleast_2d(np.cov(block, rowvar=False))
-        chol = _chol(cov)
-        dec_sim = np.linalg.solve(chol, (block - mean).T).T
-        dec_obs = np.linalg.solve(chol, ty[idx] - mean)
-        pde[idx] = np.mean(dec_sim < dec_obs[None, :], axis=0)
+        pde[idx] = _subject_pde(ty[idx], tl[idx], cens[idx], ts[:, idx], u[idx])
     pde = np.clip(pde, 1.0 / k, 1.0 - 1.0 / k)
     from scipy.stats import norm
 
-    return pd_, norm.ppf(pde), y
+    return pd_, norm.ppf(pde)
 
 
 def npde_tests(npde: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:

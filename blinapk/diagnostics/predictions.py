@@ -54,6 +54,7 @@ from blinapk.diagnostics.posterior import (
     select_draws,
     to_scale,
 )
+from blinapk.dosing import rate_table
 from blinapk.poppk.likelihood import censored_normal_logp
 
 __all__ = ["PREDICTION_COLUMNS", "Predictions", "compute_predictions", "loo_pit"]
@@ -93,6 +94,9 @@ class Predictions:
         Seed of the simulations and randomised PIT/NPDE.
     residual : str
         Residual error model of the fit.
+    rates : DataFrame
+        Infusion rate profile of the subjects (:func:`blinapk.dosing.rate_table`:
+        ``ID, START, END, RATE``, h and ug/h).
     units : dict
         Units of the table's columns.
     """
@@ -104,6 +108,7 @@ class Predictions:
     n_draws: int
     seed: int
     residual: str
+    rates: pd.DataFrame = field(repr=False)
     units: dict = field(default_factory=lambda: dict(PREDICTION_UNITS), repr=False)
 
     def to_frame(self) -> pd.DataFrame:
@@ -241,7 +246,7 @@ def compute_predictions(fit: Any, dataset: Dataset, *, ci: float = 0.9, n_sim: i
     sim_sample = sample.take(pick)
     sims = add_residual(predict(new_subjects(sim_sample, rng), data, fit.spec.structure,
                                 shift=sim_sample.shift), sim_sample, rng)
-    pd_, npde, _ = compute_npde(data.dv, data.cens, data.lloq, sims, data.subject_index, rng,
+    pd_, npde = compute_npde(data.dv, data.cens, data.lloq, sims, data.subject_index, rng,
                                 transform=np.log if residual == "proportional" else None)
 
     table = pd.DataFrame({
@@ -256,5 +261,7 @@ def compute_predictions(fit: Any, dataset: Dataset, *, ci: float = 0.9, n_sim: i
     table.attrs.update(ci=ci, seed=seed, n_sim=n_sim)
     if store_draws:
         _store_draws(fit, y_rep, data, residual)
+    doses = dataset.frame[(dataset.frame["EVID"] == 1) & dataset.frame["ID"].isin(data.subjects)]
     return Predictions(table=table, sims=sims, observations=frame.reset_index(drop=True),
-                       ci=ci, n_draws=sample.n_draws, seed=seed, residual=residual)
+                       ci=ci, n_draws=sample.n_draws, seed=seed, residual=residual,
+                       rates=rate_table(doses)[["ID", "START", "END", "RATE"]])

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk.dosing import rate_at
 from blinapk.errors import ModelSpecError
 
 __all__ = ["VPC_X", "VPCResult", "compute_vpc"]
@@ -48,6 +49,9 @@ VPC_X: Mapping[str, tuple[str, str]] = {"time": ("time since first dose", "day")
 MAX_LEVELS = 4
 #: Fewest observations a nominal-time bin must hold (smaller ones join a neighbour).
 MIN_BIN = 10
+#: Neighbouring quantile bins whose median x differ by less than this fraction merge
+#: (sampling times cluster, e.g. 48 h after every change, and one cluster is one bin).
+MERGE_REL = 0.15
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +65,9 @@ class VPCResult:
         N_BLQ, LLOQ`` (median LLOQ, prediction-corrected), for each
         percentile ``p`` (e.g. ``P05``): ``OBS_p, SIM_p_LOWER, SIM_p_MEDIAN,
         SIM_p_UPPER``; and ``BLQ_OBS, BLQ_SIM_LOWER, BLQ_SIM_MEDIAN,
-        BLQ_SIM_UPPER`` (fractions below the LLOQ).
+        BLQ_SIM_UPPER`` (fractions below the LLOQ); ``GAP_BEFORE``: most
+        subjects of the stratum were off treatment between this bin and the
+        previous one (plots do not join them).
     observations : DataFrame
         ``STRATUM, BIN, X, DV`` (prediction-corrected; censored rows at
         their corrected LLOQ), ``CENS``.
@@ -184,7 +190,34 @@ def _edges(x: np.ndarray, bins: Any, n_bins: int) -> np.ndarray:
     if q.size < 2:
         return np.array([-np.inf, np.inf])
     q[0], q[-1] = -np.inf, np.inf
-    return q
+    return _merge_clusters(x, q)
+
+
+def _merge_clusters(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Drop interior edges that split one cluster of sampling times between two bins."""
+    edges = list(edges)
+    changed = True
+    while changed and len(edges) > 2:
+        changed = False
+        pos = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+        mids = [np.median(x[pos == b]) if np.any(pos == b) else np.nan
+                for b in range(len(edges) - 1)]
+        for b in range(1, len(mids)):
+            a, c = mids[b - 1], mids[b]
+            scale = max(abs(a), abs(c), 1e-9)
+            if not (np.isfinite(a) and np.isfinite(c)) or abs(c - a) < MERGE_REL * scale:
+                del edges[b]
+                changed = True
+                break
+    return np.asarray(edges, dtype=float)
+
+
+def _off_treatment(rates: pd.DataFrame, ids: np.ndarray, hours: float) -> bool:
+    """True when most subjects of ``ids`` receive no infusion at time ``hours``."""
+    if rates is None or not len(ids):
+        return False
+    now = rate_at(rates, ids, np.full(len(ids), hours))
+    return bool(np.mean(now["RATE"].to_numpy(float) <= 0) > 0.5)
 
 
 def _percentiles(values: np.ndarray, blq: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
@@ -311,6 +344,11 @@ def compute_vpc(pred: Any, *, x: str = "time", bins: Any = "auto", n_bins: int =
                        BLQ_SIM_LOWER=float(np.quantile(frac, lo_q)),
                        BLQ_SIM_MEDIAN=float(np.quantile(frac, 0.5)),
                        BLQ_SIM_UPPER=float(np.quantile(frac, hi_q)))
+            prev = rows[-1] if rows and rows[-1]["STRATUM"] == stratum else None
+            row["GAP_BEFORE"] = bool(
+                prev is not None and x == "time" and _off_treatment(
+                    getattr(pred, "rates", None), pd.unique(table["ID"].to_numpy()[in_s]),
+                    12.0 * (prev["X_HIGH"] + row["X_LOW"])))
             rows.append(row)
             obs_rows.append(pd.DataFrame({
                 "STRATUM": stratum, "BIN": int(b), "X": xv[idx],
