@@ -57,7 +57,7 @@ def _chol(cov: np.ndarray) -> np.ndarray:
 
 def _subject_pde(ty: np.ndarray, tl: np.ndarray, cens: np.ndarray, ts: np.ndarray,
                  u: np.ndarray) -> np.ndarray:
-    """pde of one subject's observations (time order), censored ones imputed sequentially."""
+    """Return the pde of one subject's observations (time order), BLQ imputed in sequence."""
     from scipy.linalg import solve_triangular
 
     mean = ts.mean(axis=0)

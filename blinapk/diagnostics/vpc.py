@@ -23,8 +23,9 @@ shows there.
 
 Stratification: by a column of the dataset (the value at each observation;
 a numeric column with more than four values is split at its median), by
-``"RATE"`` (the infusion rate in force, ug/day) or by a mapping from subject
-ID to label.
+``"RATE"`` (the infusion rate in force, ug/day: each rate when there are at
+most four, else no infusion / up to the median / above it) or by a mapping
+from subject ID to label.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from blinapk.dosing import rate_at
+from blinapk.dosing import idle_hours
 from blinapk.errors import ModelSpecError
 
 __all__ = ["VPC_X", "VPCResult", "compute_vpc"]
@@ -47,11 +48,15 @@ VPC_X: Mapping[str, tuple[str, str]] = {"time": ("time since first dose", "day")
                                         "since_change": ("time since last rate change", "h")}
 #: A numeric stratification column with more distinct values is split at the median.
 MAX_LEVELS = 4
+#: Most strata of a categorical column.
+MAX_STRATA = 8
 #: Fewest observations a nominal-time bin must hold (smaller ones join a neighbour).
 MIN_BIN = 10
 #: Neighbouring quantile bins whose median x differ by less than this fraction merge
 #: (sampling times cluster, e.g. 48 h after every change, and one cluster is one bin).
 MERGE_REL = 0.15
+#: Bins separated by more than this time off treatment (h, most subjects) are not joined.
+GAP_HOURS = 24.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,8 +151,17 @@ def _strata(pred: Any, stratify: str | Mapping | None) -> tuple[np.ndarray, str]
         return labels.astype(str).to_numpy(object), "subject groups"
     name = str(stratify)
     if name.upper() == "RATE":
-        values = pd.Series(np.round(table["RATE"].to_numpy(float) * 24.0, 3))
-        return np.array([f"{v:g} µg/day" for v in values], dtype=object), "infusion rate"
+        per_day = np.round(table["RATE"].to_numpy(float) * 24.0, 3)
+        if np.unique(per_day).size <= MAX_LEVELS:
+            return np.array([f"{v:g} µg/day" for v in per_day], dtype=object), "infusion rate"
+        on = per_day > 0
+        cut = float(np.median(per_day[on])) if on.any() else 0.0
+        if np.all(per_day[on] <= cut):  # the median is the top rate: no split
+            labels = np.where(on, "on infusion", "no infusion")
+        else:
+            labels = np.where(~on, "no infusion", np.where(
+                per_day <= cut, f"<= {cut:g} µg/day", f"> {cut:g} µg/day"))
+        return labels.astype(object), "infusion rate"
     obs = pred.observations
     col = next((c for c in obs.columns if c.upper() == name.upper()), None)
     if col is None:
@@ -157,6 +171,9 @@ def _strata(pred: Any, stratify: str | Mapping | None) -> tuple[np.ndarray, str]
     if num.notna().all() and num.nunique() > MAX_LEVELS:
         cut = float(num.median())
         return np.where(num <= cut, f"{col} <= {cut:g}", f"{col} > {cut:g}").astype(object), col
+    if values.nunique() > MAX_STRATA:
+        raise ModelSpecError(f"stratify: {col} has {values.nunique()} levels; use a column with "
+                             f"at most {MAX_STRATA} (or a mapping ID -> group)")
     return values.astype(str).to_numpy(object), col
 
 
@@ -212,12 +229,12 @@ def _merge_clusters(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.asarray(edges, dtype=float)
 
 
-def _off_treatment(rates: pd.DataFrame, ids: np.ndarray, hours: float) -> bool:
-    """True when most subjects of ``ids`` receive no infusion at time ``hours``."""
-    if rates is None or not len(ids):
+def _off_treatment(rates: pd.DataFrame | None, ids: np.ndarray, a: float, b: float) -> bool:
+    """Tell whether most subjects of ``ids`` spent > GAP_HOURS off treatment in (a, b) h."""
+    if rates is None or not len(ids) or b <= a:
         return False
-    now = rate_at(rates, ids, np.full(len(ids), hours))
-    return bool(np.mean(now["RATE"].to_numpy(float) <= 0) > 0.5)
+    idle = idle_hours(rates, ids, np.full(len(ids), a), np.full(len(ids), b))
+    return bool(np.mean(idle > GAP_HOURS) > 0.5)
 
 
 def _percentiles(values: np.ndarray, blq: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
@@ -296,16 +313,21 @@ def compute_vpc(pred: Any, *, x: str = "time", bins: Any = "auto", n_bins: int =
     table = pred.table
     xv = _x_values(pred, x)
     strata, strat_name = _strata(pred, stratify)
-    where = xv
-    edges = None
+    nominal = None
     if x == "time" and bins == "auto" and "NOMTIME" in pred.observations.columns:
         nominal = pd.to_numeric(pred.observations["NOMTIME"], errors="coerce").to_numpy(float)
-        if np.all(np.isfinite(nominal)):
-            edges = _nominal_edges(nominal / 24.0)
-            where = nominal / 24.0 if edges is not None else xv
-    if edges is None:
-        edges = _edges(xv, bins, n_bins)
-    bin_of = np.clip(np.searchsorted(edges, where, side="right") - 1, 0, edges.size - 2)
+        nominal = nominal / 24.0 if np.all(np.isfinite(nominal)) else None
+    bin_of = np.zeros(len(table), dtype=int)
+    for stratum in pd.unique(strata):  # bins are made within each stratum
+        in_s = strata == stratum
+        where, edges = xv[in_s], None
+        if nominal is not None:
+            edges = _nominal_edges(nominal[in_s])
+            where = nominal[in_s] if edges is not None else where
+        if edges is None:
+            edges = _edges(xv[in_s], bins, n_bins)
+        bin_of[in_s] = np.clip(np.searchsorted(edges, where, side="right") - 1, 0,
+                               edges.size - 2)
     dv = np.where(table["CENS"].to_numpy() == 1, np.nan, table["DV"].to_numpy(float))
     lloq = table["LLOQ"].to_numpy(float)
     cens = table["CENS"].to_numpy() == 1
@@ -348,7 +370,7 @@ def compute_vpc(pred: Any, *, x: str = "time", bins: Any = "auto", n_bins: int =
             row["GAP_BEFORE"] = bool(
                 prev is not None and x == "time" and _off_treatment(
                     getattr(pred, "rates", None), pd.unique(table["ID"].to_numpy()[in_s]),
-                    12.0 * (prev["X_HIGH"] + row["X_LOW"])))
+                    24.0 * prev["X_HIGH"], 24.0 * row["X_LOW"]))
             rows.append(row)
             obs_rows.append(pd.DataFrame({
                 "STRATUM": stratum, "BIN": int(b), "X": xv[idx],

@@ -9,7 +9,7 @@ change: :data:`AT_CHANGE`). See docs/dosing.md.
 
 from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rate
 from blinapk.dosing.presets import PRESETS, get_preset
-from blinapk.dosing.rates import AT_CHANGE, bolus_table, rate_at, rate_table
+from blinapk.dosing.rates import AT_CHANGE, bolus_table, idle_hours, rate_at, rate_table
 from blinapk.dosing.records import DOSE_COLUMNS, dose_records
 from blinapk.dosing.regimen import (
     DOSE_UNITS,
@@ -41,6 +41,7 @@ __all__ = [
     "dose_rate",
     "dose_records",
     "get_preset",
+    "idle_hours",
     "rate_at",
     "rate_table",
     "regimen_from_dict",

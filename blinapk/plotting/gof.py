@@ -119,18 +119,20 @@ def plot_gof(pred: Any, *, title: str = "") -> Any:
     pit = table["PIT"].to_numpy(float)
     pit = pit[np.isfinite(pit)]
     n_bins = 10
-    ax.hist(pit, bins=np.linspace(0, 1, n_bins + 1), color="tab:blue", alpha=0.6,
-            edgecolor="white")
+    ax.hist(pit, bins=np.linspace(0, 1, n_bins + 1), color="tab:blue", alpha=0.45,
+            edgecolor="tab:blue", zorder=2)
     expect = pit.size / n_bins
     sd = np.sqrt(pit.size * (1 / n_bins) * (1 - 1 / n_bins))
-    ax.axhspan(expect - 1.96 * sd, expect + 1.96 * sd, color="0.5", alpha=0.2, lw=0,
-               label="uniform, 95 % range")
-    ax.axhline(expect, color="0.3", lw=0.9)
+    ax.axhspan(expect - 1.96 * sd, expect + 1.96 * sd, color="0.3", alpha=0.18, lw=0,
+               zorder=3, label="uniform: expected count, 95 % range")
+    ax.axhline(expect, color="0.2", lw=0.9, zorder=3)
+    ax.set_ylim(0, 1.35 * max(expect + 1.96 * sd, float(np.histogram(pit, n_bins,
+                                                                      (0, 1))[0].max())))
     ax.set_xlim(0, 1)
     ax.set_xlabel("LOO-PIT (BLQ: randomised in (0, P(Y < LLOQ)))")
     ax.set_ylabel("observations")
     ax.set_title("LOO probability integral transform", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="lower center")
+    ax.legend(fontsize=7, frameon=False, loc="upper center")
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

@@ -134,19 +134,15 @@ def _css_vs_rate(table, ok, ax, value, units, log):
 GAP_HOURS = 24.0
 
 
-def _breaks(times: np.ndarray, rates: pd.DataFrame | None) -> np.ndarray:
+def _breaks(sid, times: np.ndarray, rates: pd.DataFrame | None) -> np.ndarray:
     """Flag each sample separated from the previous one by > GAP_HOURS off treatment."""
+    from blinapk.dosing import idle_hours
+
     out = np.zeros(times.size, dtype=bool)
     if rates is None or not len(rates) or times.size < 2:
         return out
-    start, end = rates["START"].to_numpy(float), rates["END"].to_numpy(float)
-    off = rates["RATE"].to_numpy(float) <= 0
-    last = float(end.max())
-    for k in range(1, times.size):
-        a, b = times[k - 1], times[k]
-        overlap = np.clip(np.minimum(end, b) - np.maximum(start, a), 0.0, None)
-        idle = float(np.sum(overlap[off])) + max(0.0, b - max(a, last))
-        out[k] = idle > GAP_HOURS
+    idle = idle_hours(rates, [sid] * (times.size - 1), times[:-1], times[1:])
+    out[1:] = idle > GAP_HOURS
     return out
 
 
@@ -160,7 +156,8 @@ def _one_profile(ax, obs: pd.DataFrame, rates: pd.DataFrame | None, title: str, 
     q = obs[obs["CENS"] == 0]
     blq = obs[obs["CENS"] == 1]
     t = q["TIME"].to_numpy(float)
-    x, y = _broken_line(t / DAY, q["DV"].to_numpy(float), _breaks(t, rates))
+    sid = obs["ID"].iloc[0] if len(obs) else None
+    x, y = _broken_line(t / DAY, q["DV"].to_numpy(float), _breaks(sid, t, rates))
     ax.plot(x, y, "o-", ms=3.0, lw=0.8, color=colour, alpha=alpha, label="quantified")
     if len(blq):
         ax.scatter(blq["TIME"] / DAY, blq["LLOQ"], label="BLQ (at LLOQ)", **_BLQ_STYLE)

@@ -26,6 +26,10 @@ def _pname(q: float) -> str:
     return f"P{round(100 * q):02d}"
 
 
+def _ordinal(q: float) -> str:
+    return f"{round(100 * q)}th"
+
+
 def _broken(b: Any, *cols: str) -> list[np.ndarray]:
     """Columns of the bins with a NaN inserted before each treatment gap (lines stop there)."""
     gap = b["GAP_BEFORE"].to_numpy(bool) if "GAP_BEFORE" in b else np.zeros(len(b), bool)
@@ -34,6 +38,16 @@ def _broken(b: Any, *cols: str) -> list[np.ndarray]:
         v = b[col].to_numpy(float)
         out.append(np.insert(v, np.flatnonzero(gap), np.nan))
     return out
+
+
+def _isolated(ax: Any, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, colour: str) -> None:
+    """A band of a bin without neighbours (gaps both sides) is drawn as a bar, not an area."""
+    finite = np.isfinite(x)
+    prev = np.r_[False, finite[:-1]]
+    nxt = np.r_[finite[1:], False]
+    alone = finite & ~prev & ~nxt
+    if alone.any():
+        ax.vlines(x[alone], lo[alone], hi[alone], color=colour, alpha=0.45, lw=5, zorder=1)
 
 
 def plot_vpc(vpc: Any, *, title: str = "") -> Any:
@@ -71,14 +85,15 @@ def plot_vpc(vpc: Any, *, title: str = "") -> Any:
             name = _pname(q)
             colour = _BAND["median"] if q == mid_q else _BAND["outer"]
             lo, hi, ob = _broken(b, f"SIM_{name}_LOWER", f"SIM_{name}_UPPER", f"OBS_{name}")
+            _isolated(ax, x, lo, hi, colour)
             ax.fill_between(x, lo, hi, color=colour, alpha=0.22, lw=0, zorder=1,
-                            label=(f"simulated {name[1:]}th percentile, {100 * vpc.ci:g} % CI"
+                            label=(f"simulated {_ordinal(q)} percentile, {100 * vpc.ci:g} % CI"
                                    if q in (mid_q, vpc.quantiles[0]) else None))
             ax.plot(x, ob, color=colour if q == mid_q else "tab:blue",
                     lw=1.8 if q == mid_q else 1.3, ls="-" if q == mid_q else "--",
                     marker="o", ms=3, zorder=3,
-                    label=(f"observed {name[1:]}th percentile" if q == mid_q else
-                           "observed " + ", ".join(f"{_pname(v)[1:]}th" for v in vpc.quantiles
+                    label=(f"observed {_ordinal(q)} percentile" if q == mid_q else
+                           "observed " + ", ".join(_ordinal(v) for v in vpc.quantiles
                                                    if v != mid_q) + " percentiles")
                     if q in (mid_q, vpc.quantiles[0]) else None)
         lloq, = _broken(b, "LLOQ")
@@ -96,6 +111,7 @@ def plot_vpc(vpc: Any, *, title: str = "") -> Any:
             ax.set_ylabel(y_name)
         blo, bhi, bmed, bobs = _broken(b, "BLQ_SIM_LOWER", "BLQ_SIM_UPPER", "BLQ_SIM_MEDIAN",
                                        "BLQ_OBS")
+        _isolated(ax_blq, x, 100 * blo, 100 * bhi, "tab:blue")
         ax_blq.fill_between(x, 100 * blo, 100 * bhi, color="tab:blue", alpha=0.22, lw=0,
                             label=f"simulated % below LLOQ, {100 * vpc.ci:g} % CI")
         ax_blq.plot(x, 100 * bmed, color="tab:blue", lw=1.0, ls="--")
