@@ -39,7 +39,7 @@ from blinapk.poppk.design import PopPKData, prepare_data
 from blinapk.poppk.likelihood import PRED_FLOOR, obs_scale, residual_sd
 
 __all__ = ["PosteriorSample", "add_residual", "fit_data", "new_subjects", "posterior_sample",
-           "predict", "select_draws"]
+           "predict", "select_draws", "with_random_effects"]
 
 #: Largest draws x observations block evaluated at once (memory bound).
 _BLOCK = 2_000_000
@@ -242,6 +242,27 @@ def posterior_sample(fit: Any, data: PopPKData, draws: np.ndarray) -> PosteriorS
         shift=_time_varying_shift(fit, data, draws))
 
 
+def with_random_effects(sample: PosteriorSample, eta: np.ndarray) -> dict[str, np.ndarray]:
+    """Individual parameters for given random effects: population parameters times exp(eta).
+
+    Parameters
+    ----------
+    sample : PosteriorSample
+        Draws (their population parameters).
+    eta : ndarray, shape (D, n_subjects, k)
+        Random effects, columns in the order of ``sample.bsv``.
+
+    Returns
+    -------
+    dict
+        Parameter -> ``(D, n_subjects)``.
+    """
+    out = dict(sample.pop)
+    for k, p in enumerate(sample.bsv):
+        out[p] = sample.pop[p] * np.exp(eta[:, :, k])
+    return out
+
+
 def new_subjects(sample: PosteriorSample, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Individual parameters of new subjects: population parameters times new random effects.
 
@@ -257,15 +278,11 @@ def new_subjects(sample: PosteriorSample, rng: np.random.Generator) -> dict[str,
     dict
         Parameter -> ``(D, n_subjects)``.
     """
-    out = dict(sample.pop)
     if not sample.bsv:
-        return out
+        return dict(sample.pop)
     n_draws, n_sub = next(iter(sample.pop.values())).shape
     z = rng.standard_normal((n_draws, n_sub, len(sample.bsv)))
-    eta = np.einsum("dij,dsj->dsi", sample.omega_chol, z)
-    for k, p in enumerate(sample.bsv):
-        out[p] = sample.pop[p] * np.exp(eta[:, :, k])
-    return out
+    return with_random_effects(sample, np.einsum("dij,dsj->dsi", sample.omega_chol, z))
 
 
 def _tile_plan(plan: SegmentPlan, n: int) -> SegmentPlan:
