@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -58,21 +59,20 @@ def test_loglik_is_on_the_scale_of_dv(example_fit):
 
 
 def test_compare_refuses_other_data_and_single_fits(example_fit):
-    from blinapk.data import read_dataset
-    from blinapk.poppk import PopPKSpec, fit
-
     ds, result = example_fit
     with pytest.raises(BlinapkError, match="two"):
         compare_fits({"a": result})
-    frame = ds.frame[ds.frame["ID"].isin(ds.subjects[:6])]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        small = fit(read_dataset(frame), PopPKSpec(), method="laplace", draws=50, chains=1,
-                    seed=1)
+    elsewhere = dataclasses.replace(result, data_hash="0" * 64)
     with pytest.raises(BlinapkError, match="another dataset"):
-        compare_fits({"a": result, "b": small})
+        compare_fits({"a": result, "b": elsewhere})
     with pytest.raises(BlinapkError, match="dataset"):
         compute_loo(result, level="subject")
+    with pytest.raises(BlinapkError, match="level"):
+        compute_loo(result, level="cohort")
+    one_draw = dataclasses.replace(result, idata=result.idata.isel(chain=[0], draw=[0]),
+                                   method="map")
+    with pytest.raises(BlinapkError, match="MAP"):
+        compute_loo(one_draw)
 
 
 def test_subject_level_loo_integrates_the_random_effects(example_fit):
