@@ -110,7 +110,7 @@ def _grid(rt: pd.DataFrame, obs_t: np.ndarray) -> list[np.ndarray]:
 
 
 def compute_individual_fits(fit: Any, dataset: Dataset, *, ci: float = 0.9,
-                            max_draws: int = 200, seed: int | None = None) -> IndividualFits:
+                            max_draws: int = 200) -> IndividualFits:
     """Posterior median and band of every subject's profile on a fine grid.
 
     Parameters
@@ -123,17 +123,13 @@ def compute_individual_fits(fit: Any, dataset: Dataset, *, ci: float = 0.9,
         Mass of the credible band.
     max_draws : int, default 200
         Posterior draws used (evenly spaced).
-    seed : int, optional
-        Unused (the draws are evenly spaced); kept for symmetry with
-        :func:`~blinapk.diagnostics.compute_predictions`.
 
     Returns
     -------
     IndividualFits
     """
     data = fit_data(fit, dataset)
-    sample = posterior_sample(fit, data, select_draws(fit, max_draws, 0 if seed is None
-                                                      else seed))
+    sample = posterior_sample(fit, data, select_draws(fit, max_draws))
     frame = dataset.frame
     rates = rate_table(frame[(frame["EVID"] == 1) & frame["ID"].isin(data.subjects)])
     times, subj = [], []

@@ -236,7 +236,7 @@ def subject_loglik(fit: Any, dataset: Any, *, max_draws: int = 400, n_eta: int =
 
     data = fit_data(fit, dataset)
     rng = np.random.default_rng(int(fit.seed if seed is None else seed) % (2**32))
-    sample = posterior_sample(fit, data, select_draws(fit, max_draws, 0))
+    sample = posterior_sample(fit, data, select_draws(fit, max_draws))
     bsv = sample.bsv
     k = len(bsv)
     n_eta = n_eta if k else 1

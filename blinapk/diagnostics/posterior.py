@@ -80,7 +80,7 @@ def fit_data(fit: Any, dataset: Dataset) -> PopPKData:
     return data
 
 
-def select_draws(fit: Any, max_draws: int | None, seed: int) -> np.ndarray:
+def select_draws(fit: Any, max_draws: int | None) -> np.ndarray:
     """Flat indices (chain-major) of at most ``max_draws`` evenly spaced posterior draws.
 
     Parameters
@@ -89,8 +89,6 @@ def select_draws(fit: Any, max_draws: int | None, seed: int) -> np.ndarray:
         The fit.
     max_draws : int or None
         Upper bound (None: every draw).
-    seed : int
-        Unused for evenly spaced draws; kept for a random selection later.
 
     Returns
     -------

@@ -219,8 +219,7 @@ def compute_predictions(fit: Any, dataset: Dataset, *, ci: float = 0.9, n_sim: i
     data = fit_data(fit, dataset)
     seed = int(fit.seed if seed is None else seed) % (2**32)
     rng = np.random.default_rng(seed)
-    sample = posterior_sample(fit, data, select_draws(fit, None if store_draws else max_draws,
-                                                      seed))
+    sample = posterior_sample(fit, data, select_draws(fit, None if store_draws else max_draws))
     residual = fit.spec.residual
     f_ind = predict(sample.indiv, data, fit.spec.structure, shift=sample.shift)
     f_pop = predict(sample.pop, data, fit.spec.structure, shift=sample.shift)

@@ -41,7 +41,7 @@ def _broken(b: Any, *cols: str) -> list[np.ndarray]:
 
 
 def _isolated(ax: Any, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, colour: str) -> None:
-    """A band of a bin without neighbours (gaps both sides) is drawn as a bar, not an area."""
+    """Draw the band of a bin without neighbours (gaps both sides) as a bar, not an area."""
     finite = np.isfinite(x)
     prev = np.r_[False, finite[:-1]]
     nxt = np.r_[finite[1:], False]
