@@ -58,6 +58,8 @@ _LAZY = {
     "fit": ("blinapk.poppk", "fit"),
     "load_fit": ("blinapk.poppk", "load_fit"),
     "PopPKSpec": ("blinapk.poppk", "PopPKSpec"),
+    "compute_predictions": ("blinapk.diagnostics", "compute_predictions"),
+    "diagnose": ("blinapk.diagnostics", "diagnose"),
 }
 
 __all__ = [

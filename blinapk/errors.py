@@ -10,7 +10,8 @@ of problem is enough::
     BlinapkWarning (UserWarning)
     ├── ConvergenceWarning                     sampler diagnostics failed
     ├── NCAWarning                             NCA value not estimable, etc.
-    └── DataWarning                            suspicious but valid data
+    ├── DataWarning                            suspicious but valid data
+    └── DiagnosticWarning                      a model-qualification check needs attention
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
     "DataWarning",
+    "DiagnosticWarning",
     "ModelSpecError",
     "NCAWarning",
     "UnitError",
@@ -103,3 +105,7 @@ class NCAWarning(BlinapkWarning):
 
 class DataWarning(BlinapkWarning):
     """The data are valid but suspicious (e.g. a likely unit mistake)."""
+
+
+class DiagnosticWarning(BlinapkWarning):
+    """A model-qualification check needs attention (e.g. Pareto k > 0.7 in PSIS-LOO)."""

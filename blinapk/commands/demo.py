@@ -82,16 +82,26 @@ def fit_step(dataset, out: Path) -> list[Path]:
     Returns
     -------
     list of Path
-        Files written (:func:`blinapk.report.write_fit`).
+        Files written (:func:`blinapk.report.write_fit`, then the model
+        diagnostics of :func:`blinapk.report.write_diagnostics`).
     """
+    from blinapk.diagnostics import diagnose
     from blinapk.poppk import PopPKSpec, fit
-    from blinapk.report import population_markdown, write_fit
+    from blinapk.report import (
+        diagnostics_text,
+        population_markdown,
+        write_diagnostics,
+        write_fit,
+    )
 
     result = fit(dataset, PopPKSpec(covariates=FIT_COVARIATES), progressbar=True, **FIT_SETTINGS)
     summary = result.summary()
     paths = write_fit(result, out, summary=summary, dataset=dataset)
     print(population_markdown(summary, blank_unit="-"))
-    return list(paths.values())
+    diag = diagnose(result, dataset)
+    diag_paths = write_diagnostics(diag, out)
+    print(diagnostics_text(diag))
+    return list(paths.values()) + list(diag_paths.values())
 
 
 def endpoints_step(dataset, out: Path) -> list[Path]:
@@ -127,7 +137,8 @@ def endpoints_step(dataset, out: Path) -> list[Path]:
 #: Steps run by ``blinapk demo``, in order.
 STEPS: list[DemoStep] = [
     DemoStep("nca", "Noncompartmental analysis: Css, CL = R0/Css, cytokine peaks", nca_step),
-    DemoStep("fit", "Bayesian population PK (1-cmt, CL~BSA power, M3), NUTS", fit_step),
+    DemoStep("fit", "Bayesian population PK (1-cmt, CL~BSA power, M3), NUTS, with diagnostics",
+             fit_step),
     DemoStep("endpoints", "Clinical endpoints: response, Kaplan-Meier, adverse events",
              endpoints_step),
 ]

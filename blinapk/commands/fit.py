@@ -6,7 +6,12 @@ convergence gates, parameterisation, row counts), ``individual.csv``
 (per-subject parameters and covariates), ``css_predicted.csv`` (model-predicted
 Css per subject at each dose level given), ``shrinkage.csv`` (in %),
 ``fit.nc`` (the stamped InferenceData; reload with :func:`blinapk.poppk.load_fit`),
-``ledger.csv`` and diagnostic figures (``trace.png``, ``rank.png``, ``pair.png``).
+``ledger.csv`` and sampler figures (``trace.png``, ``rank.png``, ``pair.png``);
+then, unless ``--no-diagnostics``, the model-qualification diagnostics of
+:func:`blinapk.report.write_diagnostics` (``predictions.csv``,
+``npde_tests.csv``, ``vpc.csv``, ``loo.csv``, ``pareto_k.csv``,
+``diagnostics.md``, ``gof.png``, ``vpc.png``, ``individual_fits.pdf``,
+``prior_posterior.png``).
 """
 
 from __future__ import annotations
@@ -15,12 +20,19 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from blinapk.commands import DATA_HELP, add_csv_options, check_out_dir, csv_options
+from blinapk.commands import (
+    DATA_HELP,
+    add_csv_options,
+    add_diagnostic_arguments,
+    check_out_dir,
+    csv_options,
+    run_diagnostics,
+)
 
 NAME = "fit"
 HELP = ("Fit a Bayesian population-PK model (PyMC; nutpie NUTS by default, or MAP/Laplace) "
-        "and write summaries, individual estimates, the netCDF posterior, the row ledger and "
-        "diagnostic plots.")
+        "and write summaries, individual estimates, the netCDF posterior, the row ledger, "
+        "sampler plots and the model diagnostics (predictions, NPDE, VPC, LOO, individual fits).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-figures", action="store_true", help="skip diagnostic figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_csv_options(parser)
+    add_diagnostic_arguments(parser)
+    parser.add_argument("--no-diagnostics", action="store_true",
+                        help="skip the model diagnostics (predictions, NPDE, VPC, LOO, figures)")
 
 
 def _parameterisation(text: str) -> Any:
@@ -137,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     paths = write_fit(result, args.out, summary=summary, ci=args.ci, figures=not args.no_figures,
                       dataset=dataset)
     print(fit_text(result, summary, paths))
+    if not args.no_diagnostics:
+        print(run_diagnostics(result, dataset, args))
     return 0
 
 

@@ -13,7 +13,7 @@ from blinapk.dosing.bsa import ADULT_WEIGHT_KG, choose_arm, daily_dose, dose_rat
 from blinapk.dosing.courses import retreatment
 from blinapk.dosing.interruption import INTERRUPTION_SCHEDULES, LABEL_CONTINUE_DAYS
 from blinapk.dosing.presets import PRESETS, get_preset
-from blinapk.dosing.rates import AT_CHANGE, bolus_table, rate_at, rate_table
+from blinapk.dosing.rates import AT_CHANGE, bolus_table, idle_hours, rate_at, rate_table
 from blinapk.dosing.records import DOSE_COLUMNS, dose_records
 from blinapk.dosing.regimen import (
     DOSE_UNITS,
@@ -51,6 +51,7 @@ __all__ = [
     "dose_records",
     "expand_addl",
     "get_preset",
+    "idle_hours",
     "rate_at",
     "rate_schedule",
     "rate_table",

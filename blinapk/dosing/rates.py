@@ -23,7 +23,7 @@ import pandas as pd
 from blinapk.dosing._spec import TIME_TOL
 from blinapk.errors import DataValidationError, DataWarning, ModelSpecError, Violation
 
-__all__ = ["AT_CHANGE", "bolus_table", "rate_at", "rate_table"]
+__all__ = ["AT_CHANGE", "bolus_table", "idle_hours", "rate_at", "rate_table"]
 
 #: Conventions of :func:`rate_at` for a time exactly at a rate change:
 #: ``"new"`` rows are ``[START, END)``, ``"previous"`` rows are ``(START, END]``.
@@ -410,3 +410,40 @@ def rate_at(rates: pd.DataFrame, ids: Any, times: Any, *, at_change: str = "new"
             "SEGMENT": segment,
         }
     )
+
+
+def idle_hours(rates: pd.DataFrame, ids: Any, start: Any, end: Any) -> np.ndarray:
+    """Hours without infusion between ``start`` and ``end`` for each query.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        Output of :func:`rate_table` (``ID, START, END, RATE``).
+    ids, start, end : array_like
+        Subject and interval (h) of each query, same length; ``end < start``
+        counts as an empty interval.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``end - start`` minus the time at a positive rate inside it (time
+        before the first or after the last infusion is idle).
+
+    Examples
+    --------
+    >>> tab = pd.DataFrame({"ID": [1, 1], "START": [0.0, 48.0], "END": [24.0, 72.0],
+    ...                     "RATE": [1.0, 1.0]})
+    >>> idle_hours(tab, [1, 1], [12.0, 20.0], [60.0, 100.0]).tolist()
+    [24.0, 52.0]
+    """
+    ids = np.atleast_1d(np.asarray(ids, dtype=object))
+    a = np.atleast_1d(np.asarray(start, dtype=float))
+    b = np.maximum(np.atleast_1d(np.asarray(end, dtype=float)), a)
+    on = rates[rates["RATE"] > 0]
+    by_id = {k: (g["START"].to_numpy(float), g["END"].to_numpy(float))
+             for k, g in on.groupby("ID", sort=False)}
+    out = b - a
+    for k in range(a.size):
+        s, e = by_id.get(ids[k], (np.zeros(0), np.zeros(0)))
+        out[k] -= float(np.sum(np.clip(np.minimum(e, b[k]) - np.maximum(s, a[k]), 0.0, None)))
+    return out

@@ -12,9 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_css_by_dose", "plot_cytokines", "plot_profiles"]
+from blinapk.plotting._style import BLQ_STYLE, DAY, day_axis, micro, plain_log
 
-_BLQ_STYLE = dict(marker="v", facecolor="none", edgecolor="tab:red", s=28, zorder=4)
+__all__ = ["plot_css_by_dose", "plot_cytokines", "plot_profile_pages", "plot_profiles"]
+
+_BLQ_STYLE = BLQ_STYLE
 
 
 def _spread(n: int, width: float = 0.25) -> np.ndarray:
@@ -89,11 +91,11 @@ def plot_css_by_dose(result, ax=None, *, value: str = "CSS", log: bool = True,
     # subjects and segments counted apart: an interrupted subject has two segments at one level
     n_subj = [ok.loc[ok["DOSE_LEVEL"] == lv, "ID"].nunique() if "ID" in ok else len(d)
               for lv, d in zip(levels, data, strict=True)]
-    ax.set_xticklabels([f"{lv}\n(n={s} subj., {len(d)} seg.)"
+    ax.set_xticklabels([f"{micro(lv)}\n(n={s} subj., {len(d)} seg.)"
                         for lv, d, s in zip(levels, data, n_subj, strict=True)],
                        rotation=45 if len(levels) > 6 else 0, fontsize=8)
     if log and len(ok):
-        ax.set_yscale("log")
+        plain_log(ax, "y")
     label = {"CSS": "Css", "CL": "CL = R0/Css"}.get(value, value)
     ax.set_ylabel(f"{label} ({units.get(value, '')})")
     ax.set_xlabel("dose level")
@@ -120,11 +122,11 @@ def _css_vs_rate(table, ok, ax, value, units, log):
                    else f"cycle {c}")
     if legend:
         ax.legend(frameon=False, fontsize=8)
-    ax.set_xscale("log")
+    plain_log(ax, "x")
     if log:
-        ax.set_yscale("log")
+        plain_log(ax, "y")
     label = {"CSS": "Css", "CL": "CL = R0/Css"}.get(value, value)
-    ax.set_xlabel("delivered dose R0 x 24 (ug/day)")
+    ax.set_xlabel("delivered dose R0 x 24 (µg/day)")
     ax.set_ylabel(f"{label} ({units.get(value, '')})")
     n_ne = int(len(table) - len(ok))
     ax.set_title(f"{label} vs delivered dose" + (f" ({n_ne} not estimable)" if n_ne else ""),
@@ -132,53 +134,100 @@ def _css_vs_rate(table, ok, ax, value, units, log):
     return ax
 
 
-def _one_profile(ax, obs: pd.DataFrame, rates: pd.DataFrame | None, title: str, log: bool):
+#: Samples more than this long (h) off treatment apart are not joined by a line.
+GAP_HOURS = 24.0
+
+
+def _breaks(sid, times: np.ndarray, rates: pd.DataFrame | None) -> np.ndarray:
+    """Flag each sample separated from the previous one by > GAP_HOURS off treatment."""
+    from blinapk.dosing import idle_hours
+
+    out = np.zeros(times.size, dtype=bool)
+    if rates is None or not len(rates) or times.size < 2:
+        return out
+    idle = idle_hours(rates, [sid] * (times.size - 1), times[:-1], times[1:])
+    out[1:] = idle > GAP_HOURS
+    return out
+
+
+def _broken_line(t: np.ndarray, y: np.ndarray, brk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pos = np.flatnonzero(brk)
+    return np.insert(t, pos, np.nan), np.insert(y, pos, np.nan)
+
+
+def _one_profile(ax, obs: pd.DataFrame, rates: pd.DataFrame | None, title: str, log: bool,
+                 *, colour: str = "tab:blue", alpha: float = 1.0, rate_axis: bool = True):
     q = obs[obs["CENS"] == 0]
     blq = obs[obs["CENS"] == 1]
-    ax.plot(q["TIME"], q["DV"], "o-", ms=3.5, lw=0.8, color="tab:blue", label="quantified")
+    t = q["TIME"].to_numpy(float)
+    sid = obs["ID"].iloc[0] if len(obs) else None
+    x, y = _broken_line(t / DAY, q["DV"].to_numpy(float), _breaks(sid, t, rates))
+    ax.plot(x, y, "o-", ms=3.0, lw=0.8, color=colour, alpha=alpha, label="quantified")
     if len(blq):
-        ax.scatter(blq["TIME"], blq["LLOQ"], label="BLQ (at LLOQ)", **_BLQ_STYLE)
+        ax.scatter(blq["TIME"] / DAY, blq["LLOQ"], label="BLQ (at LLOQ)", **_BLQ_STYLE)
     if log and (q["DV"] > 0).any():
-        ax.set_yscale("log")
-    ax.set_title(title, fontsize=9)
-    if rates is not None and len(rates):
+        plain_log(ax, "y")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if rate_axis and rates is not None and len(rates):
         tw = ax.twinx()
-        t = np.r_[rates["START"].to_numpy(float), rates["END"].to_numpy(float)[-1]]
+        edges = np.r_[rates["START"].to_numpy(float), rates["END"].to_numpy(float)[-1]] / DAY
         r = np.r_[rates["RATE"].to_numpy(float), 0.0] * 24.0
-        tw.step(t, r, where="post", color="tab:orange", lw=1.0, alpha=0.8)
-        tw.fill_between(t, r, step="post", color="tab:orange", alpha=0.12)
+        tw.step(edges, r, where="post", color="tab:orange", lw=1.0, alpha=0.8)
+        tw.fill_between(edges, r, step="post", color="tab:orange", alpha=0.12)
         tw.set_ylim(0, max(r.max(), 1e-9) * 3.0)  # keep the rate in the lower third
-        tw.set_ylabel("rate (ug/day)", color="tab:orange", fontsize=8)
+        tw.set_ylabel("rate (µg/day)", color="tab:orange", fontsize=8)
         tw.tick_params(axis="y", labelsize=7, colors="tab:orange")
         ax.set_zorder(tw.get_zorder() + 1)
         ax.patch.set_visible(False)
     return ax
 
 
-def plot_profiles(dataset, ids: Sequence | None = None, ax=None, *, dvid: str = "BLIN",
-                  log: bool = True, max_panels: int = 6):
-    """Individual concentration-time profiles with the infusion rate underneath.
+def _observations(dataset, dvid: str) -> pd.DataFrame:
+    frame = dataset.frame
+    return frame[(frame["EVID"] == 0) & (frame["DVID"] == dvid) & (frame["MDV"] == 0)]
 
-    Quantified samples are joined points; BLQ samples are open red triangles
-    drawn at their LLOQ. The rate in force (from
-    :func:`blinapk.dosing.rate_table` of the dataset's dose rows) is drawn as
-    a step on a twin axis, so interruptions and step doses are visible.
+
+def _panels(fig_axes, ids, obs, rates, dvid, unit, log):
+    by_id = dict(list(obs.groupby("ID", sort=False)))
+    rate_by_id = dict(list(rates.groupby("ID", sort=False))) if len(rates) else {}
+    span = float(obs["TIME"].max() - obs["TIME"].min()) / DAY if len(obs) else 1.0
+    for a, sid in zip(fig_axes, ids, strict=False):
+        _one_profile(a, by_id.get(sid, obs.iloc[:0]), rate_by_id.get(sid), f"ID {sid}", log)
+        day_axis(a, span, label="time (day)", max_ticks=6)
+        a.xaxis.label.set_size(8)
+        a.set_ylabel(f"{dvid} ({unit})", fontsize=8)
+        a.tick_params(labelsize=7)
+
+
+def plot_profiles(dataset, ids: Sequence | None = None, ax=None, *, dvid: str = "BLIN",
+                  log: bool = True, max_panels: int = 12):
+    """Concentration-time profiles with the infusion rate underneath (time in days).
+
+    Quantified samples are joined points (not joined across a stretch off
+    treatment); BLQ samples are open red triangles at their LLOQ. The rate
+    in force (from :func:`blinapk.dosing.rate_table` of the dataset's dose
+    rows) is a step on a twin axis (µg/day), so interruptions and step
+    doses are visible.
 
     Parameters
     ----------
     dataset : Dataset
         The data (:func:`blinapk.data.read_dataset`).
     ids : sequence, optional
-        Subjects to draw (default: the first ``max_panels``).
+        Subjects to draw, one panel each. Default: every subject; one panel
+        each when there are at most ``max_panels``, else every subject
+        overlaid in one panel (for one panel per subject on several pages,
+        see :func:`plot_profile_pages`).
     ax : matplotlib.axes.Axes, optional
-        Draw every selected subject on this one Axes (no rate axis) and
-        return it; otherwise one panel per subject in a new Figure.
+        Draw the selected subjects (default: all) on this one Axes (no rate
+        axis) and return it.
     dvid : str
         Analyte to draw.
     log : bool
-        Logarithmic concentration axis.
-    max_panels : int
-        Number of subjects drawn when ``ids`` is None.
+        Logarithmic concentration axis (plain tick labels).
+    max_panels : int, default 12
+        Most subjects drawn as separate panels when ``ids`` is None.
 
     Returns
     -------
@@ -187,32 +236,81 @@ def plot_profiles(dataset, ids: Sequence | None = None, ax=None, *, dvid: str = 
     from blinapk.dosing import rate_table
 
     frame = dataset.frame
-    ids = list(dataset.subjects[:max_panels]) if ids is None else list(ids)
-    obs = frame[(frame["EVID"] == 0) & (frame["DVID"] == dvid) & (frame["MDV"] == 0)]
+    obs = _observations(dataset, dvid)
     unit = dataset.units.dv
-    if ax is not None:
-        for sid in ids:
-            _one_profile(ax, obs[obs["ID"] == sid], None, f"{dvid}", log)
-        ax.set_xlabel("time (h)")
-        ax.set_ylabel(f"{dvid} ({unit})")
-        return ax
     rates = rate_table(frame[frame["EVID"] == 1])
+    overlay = ax is not None or (ids is None and len(dataset.subjects) > max_panels)
+    ids = list(dataset.subjects) if ids is None else list(ids)
+    if overlay:
+        fig = None
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(10.0, 5.0), constrained_layout=True)
+        by_rate = dict(list(rates.groupby("ID", sort=False))) if len(rates) else {}
+        for k, sid in enumerate(ids):
+            _one_profile(ax, obs[obs["ID"] == sid], by_rate.get(sid), "", log,
+                         colour=plt.get_cmap("tab20")(k % 20), alpha=0.6, rate_axis=False)
+        handles = [h for h, lab in zip(*ax.get_legend_handles_labels(), strict=True)
+                   if lab == "BLQ (at LLOQ)"][:1]
+        if handles:
+            ax.legend(handles, ["BLQ (at LLOQ)"], fontsize=8, frameon=False)
+        span = float(obs["TIME"].max() - obs["TIME"].min()) / DAY if len(obs) else 1.0
+        day_axis(ax, span, label="time (day)")
+        ax.set_ylabel(f"{dvid} ({unit})")
+        ax.set_title(f"{dvid}: {len(ids)} subjects (lines stop at treatment gaps)", fontsize=10)
+        return ax if fig is None else fig
     n = len(ids)
     ncol = min(3, max(n, 1))
     nrow = int(np.ceil(n / ncol)) if n else 1
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False,
                              constrained_layout=True)
-    for k, sid in enumerate(ids):
-        a = axes.flat[k]
-        _one_profile(a, obs[obs["ID"] == sid], rates[rates["ID"] == sid], f"ID {sid}", log)
-        a.set_xlabel("time (h)", fontsize=8)
-        a.set_ylabel(f"{dvid} ({unit})", fontsize=8)
-        a.tick_params(labelsize=7)
+    _panels(axes.flat, ids, obs, rates, dvid, unit, log)
     for a in list(axes.flat)[n:]:
         a.set_visible(False)
     if n:
         axes.flat[0].legend(fontsize=7, frameon=False, loc="lower right")
     return fig
+
+
+def plot_profile_pages(dataset, *, dvid: str = "BLIN", log: bool = True,
+                       per_page: int = 12) -> list:
+    """Every subject's profile, one panel each, paged (A4 portrait, ``per_page`` a page).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data.
+    dvid : str
+        Analyte to draw.
+    log : bool
+        Logarithmic concentration axis.
+    per_page : int, default 12
+        Subjects per page (three columns).
+
+    Returns
+    -------
+    list of matplotlib.figure.Figure
+        One per page, as :func:`plot_profiles` draws each panel.
+    """
+    from blinapk.dosing import rate_table
+
+    frame = dataset.frame
+    obs = _observations(dataset, dvid)
+    rates = rate_table(frame[frame["EVID"] == 1])
+    ids = list(dataset.subjects)
+    pages = []
+    n_pages = max(1, int(np.ceil(len(ids) / per_page)))
+    nrow = int(np.ceil(per_page / 3))
+    for page in range(n_pages):
+        chunk = ids[page * per_page:(page + 1) * per_page]
+        fig, axes = plt.subplots(nrow, 3, figsize=(8.27, 11.69), squeeze=False,
+                                 constrained_layout=True)
+        _panels(axes.flat, chunk, obs, rates, dvid, dataset.units.dv, log)
+        for a in list(axes.flat)[len(chunk):]:
+            a.set_visible(False)
+        fig.suptitle(f"{dvid} profiles (BLQ at LLOQ, rate in µg/day): page {page + 1} of "
+                     f"{n_pages}", fontsize=10)
+        pages.append(fig)
+    return pages
 
 
 def plot_cytokines(data, peaks=None, *, cytokines: Sequence[str] | None = None,
@@ -274,7 +372,7 @@ def plot_cytokines(data, peaks=None, *, cytokines: Sequence[str] | None = None,
             a.axhline(lloq, color="0.3", ls=":", lw=0.8)
             a.text(window[1], lloq, "LLOQ", ha="right", va="bottom", fontsize=7, color="0.3")
         a.axvline(0.0, color="0.3", lw=0.8)
-        a.set_yscale("log")
+        plain_log(a, "y")
         a.set_title(dv, fontsize=10)
         a.set_xlabel("time since start / step-up (h)", fontsize=8)
     axes.flat[0].set_ylabel(f"concentration ({data.units.dv}); BLQ drawn at LLOQ", fontsize=8)
@@ -293,27 +391,47 @@ def _ordered_dvids(table) -> list:
 
 
 def _plot_peak_strips(table, cytokines, kinds, units):
+    """Peaks per cytokine and event kind; censored peaks in a <LLOQ band, ranked lowest.
+
+    Boxes are drawn from every peak, with peaks below the LLOQ ranked below
+    all quantified ones (their values are unknown, their rank is not): a
+    quartile or median that falls among them lies in the <LLOQ band.
+    """
     dv_names = list(cytokines or _ordered_dvids(table))
-    fig, ax = plt.subplots(figsize=(1.6 * max(len(dv_names), 1) * len(kinds) + 1.5, 4.0),
+    fig, ax = plt.subplots(figsize=(1.7 * max(len(dv_names), 1) * len(kinds) + 1.5, 4.6),
                            constrained_layout=True)
     colours = {"start": "tab:red", "step-up": "tab:blue"}
+    quantified = table["PEAK"].to_numpy(float)
+    quantified = quantified[np.isfinite(quantified) & (quantified > 0)]
+    low = 0.5 * float(quantified.min()) if quantified.size else 1.0
     labels, pos = [], 0
     for dv in dv_names:
         for kind in kinds:
             sub = table[(table["DVID"] == dv) & (table["KIND"] == kind)]
-            y = sub["PEAK"].to_numpy(float)
-            y = y[np.isfinite(y)]
-            n_cens = int(sub["PEAK_CENSORED"].sum())
+            cens = sub["PEAK_CENSORED"].to_numpy(bool) | ~np.isfinite(sub["PEAK"].to_numpy(float))
+            y = np.where(cens, low, sub["PEAK"].to_numpy(float))
+            n_cens = int(cens.sum())
             if y.size:
-                ax.boxplot([y], positions=[pos], widths=0.6, showfliers=False,
+                ax.boxplot([y], positions=[pos], widths=0.6, showfliers=False, whis=(5, 95),
                            medianprops=dict(color="black"))
-                ax.scatter(pos + _spread(y.size), y, s=10, alpha=0.6,
+                q = y[~cens]
+                ax.scatter(pos + _spread(q.size), q, s=10, alpha=0.6,
                            color=colours.get(kind, "0.5"), zorder=3, linewidths=0)
-            labels.append(f"{dv}\n{kind}\nn={y.size}, <LLOQ {n_cens}")
+                if n_cens:
+                    ax.scatter(pos + _spread(n_cens, 0.22), np.full(n_cens, low),
+                               **{**_BLQ_STYLE, "s": 10, "linewidths": 0.5})
+            pct = 100.0 * n_cens / max(len(sub), 1)
+            labels.append(f"{dv}\n{kind}\nn={len(sub)}\n<LLOQ {n_cens} ({pct:.0f}%)")
             pos += 1
+    ax.axhspan(low / 1.6, low * 1.35, color="0.9", zorder=0)
     ax.set_xticks(np.arange(len(labels)))
     ax.set_xticklabels(labels, fontsize=7)
-    ax.set_yscale("log")
-    ax.set_ylabel(f"peak ({units.get('PEAK', '')})")
-    ax.set_title("Cytokine peaks within 48 h: treatment start vs step-up", fontsize=10)
+    ax.set_ylim(low / 1.6, None)
+    plain_log(ax, "y")
+    ticks = [t for t in ax.get_yticks() if t > low * 1.4]
+    ax.set_yticks([low, *ticks])
+    ax.set_yticklabels(["<LLOQ", *[f"{t:g}" for t in ticks]])
+    ax.set_ylabel(f"peak within 48 h ({units.get('PEAK', '')})")
+    ax.set_title("Cytokine peaks: treatment start vs step-up (boxes: median, quartiles, "
+                 "5-95 %, from every peak with <LLOQ ranked lowest)", fontsize=9)
     return fig

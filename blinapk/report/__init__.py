@@ -22,10 +22,22 @@ Simulated exposure
     :func:`write_exposure` (summary and attainment tables, per-patient table,
     settings, ``summary.md``, figures) and :func:`exposure_text`.
 
+Model qualification
+    :func:`write_diagnostics` (predictions, NPDE tests, VPC, LOO, Pareto k,
+    ``diagnostics.md``, GOF/VPC/prior figures, ``individual_fits.pdf``; file
+    names :data:`DIAGNOSTICS_OUTPUTS`), :func:`diagnostics_text`,
+    :func:`diagnostics_markdown`.
+
 Each writer takes result objects and an output directory and returns the
 paths it wrote; every number comes from a library result object or its methods.
 """
 
+from blinapk.report.diagnostics import (
+    DIAGNOSTICS_OUTPUTS,
+    diagnostics_markdown,
+    diagnostics_text,
+    write_diagnostics,
+)
 from blinapk.report.dose_finding import DOSE_FINDING_OUTPUTS, write_dose_finding
 from blinapk.report.endpoints import (
     ENDPOINT_OUTPUTS,
@@ -51,10 +63,13 @@ from blinapk.report.simulate import (
 from blinapk.report.tables import read_csv, to_html, to_markdown, write_csv
 
 __all__ = [
+    "DIAGNOSTICS_OUTPUTS",
     "DOSE_FINDING_OUTPUTS",
     "ENDPOINT_OUTPUTS",
     "EXPOSURE_OUTPUTS",
     "NCA_OUTPUTS",
+    "diagnostics_markdown",
+    "diagnostics_text",
     "endpoint_tables",
     "endpoints_text",
     "exposure_text",
@@ -67,6 +82,7 @@ __all__ = [
     "to_html",
     "to_markdown",
     "write_csv",
+    "write_diagnostics",
     "write_dose_finding",
     "write_endpoints",
     "write_endpoints_figures",

@@ -24,7 +24,8 @@ __all__ = ["NCA_OUTPUTS", "nca_text", "write_nca", "write_nca_figures"]
 NCA_OUTPUTS = ("css_observed.csv", "summary.csv", "ledger.csv", "cytokine_peaks.csv",
                "cytokine_summary.csv", "cytokine_ledger.csv", "nca_params.csv",
                "nca_params_summary.csv", "pp.csv", "pp_codes.csv", "css_by_dose.png",
-               "profiles.png", "cytokines.png", "cytokine_peaks.png")
+               "profiles.png", "profiles.pdf",
+               "cytokines.png", "cytokine_peaks.png")
 _TIME_UNITS = {"TIME": "h"}
 
 
@@ -127,8 +128,10 @@ def write_nca_figures(dataset: Any, css: Any, out_dir: str | Path, *, peaks: Any
                       ) -> list[Path]:
     """Write the NCA figures (PNG, 110 dpi).
 
-    ``css_by_dose.png`` (Css per dose level), ``profiles.png`` (individual
-    concentration-time profiles) and, with cytokine peaks,
+    ``css_by_dose.png`` (Css per dose level), ``profiles.png`` (every
+    subject's concentration-time profile; overlaid when there are many),
+    ``profiles.pdf`` (one panel per subject with the infusion rate, paged)
+    and, with cytokine peaks,
     ``cytokines.png`` (profiles) and ``cytokine_peaks.png`` (peaks).
 
     Parameters
@@ -151,20 +154,33 @@ def write_nca_figures(dataset: Any, css: Any, out_dir: str | Path, *, peaks: Any
 
     matplotlib.use("Agg")  # files only; works without a display
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
 
-    from blinapk.plotting import plot_css_by_dose, plot_cytokines, plot_profiles
+    from blinapk.plotting import (
+        plot_css_by_dose,
+        plot_cytokines,
+        plot_profile_pages,
+        plot_profiles,
+    )
 
     out = Path(out_dir)
     figures = [("css_by_dose.png", lambda: plot_css_by_dose(css).figure),
-               ("profiles.png", lambda: plot_profiles(dataset))]
+               ("profiles.png", lambda: plot_profiles(dataset)),
+               ("profiles.pdf", lambda: plot_profile_pages(dataset))]
     if peaks is not None and len(peaks):
         figures += [("cytokines.png", lambda: plot_cytokines(dataset, peaks)),
                     ("cytokine_peaks.png", lambda: plot_cytokines(peaks))]
     written = []
     for name, make in figures:
-        fig = make()
-        fig.savefig(out / name, dpi=110, bbox_inches="tight")
-        plt.close(fig)
+        made = make()
+        if isinstance(made, list):  # pages of one multi-page PDF
+            with PdfPages(out / name) as pdf:
+                for page in made:
+                    pdf.savefig(page)
+                    plt.close(page)
+        else:
+            made.savefig(out / name, dpi=110, bbox_inches="tight")
+            plt.close(made)
         written.append(out / name)
     return written
 

@@ -22,9 +22,16 @@ def test_cli_map_writes_outputs(tmp_path, capsys):
                  "--out", str(out), "--map", "--seed", "3", "--quiet"])
     assert code == 0
     for name in ("summary.csv", "summary.md", "individual.csv", "css_predicted.csv",
-                 "shrinkage.csv", "ledger.csv", "fit.nc"):
+                 "shrinkage.csv", "ledger.csv", "fit.nc", "predictions.csv", "npde_tests.csv",
+                 "vpc.csv", "diagnostics.md", "gof.png", "vpc.png", "individual_fits.pdf"):
         assert (out / name).stat().st_size > 0, name
-    assert "TV_CL" in capsys.readouterr().out
+    assert not (out / "loo.csv").exists()  # a MAP fit has one draw: no LOO
+    printed = capsys.readouterr().out
+    assert "TV_CL" in printed and "NPDE: mean" in printed
+    bare = tmp_path / "bare"
+    assert main(["fit", str(data), "--out", str(bare), "--map", "--seed", "3", "--quiet",
+                 "--no-diagnostics"]) == 0
+    assert (bare / "fit.nc").exists() and not (bare / "predictions.csv").exists()
     assert main(["fit", str(data), "--out", str(out), "--covariate", "CL~BSA:cubic"]) == 2
 
 
@@ -39,7 +46,8 @@ def test_demo_fit_on_example_converges(tmp_path):
         warnings.simplefilter("ignore")
         files = fit_step(ds, tmp_path)
     for name in ("summary.csv", "summary.md", "individual.csv", "css_predicted.csv", "ledger.csv",
-                 "fit.nc", "trace.png", "rank.png", "pair.png"):
+                 "fit.nc", "trace.png", "rank.png", "pair.png", "predictions.csv",
+                 "npde_tests.csv", "loo.csv", "gof.png", "vpc.png", "individual_fits.pdf"):
         assert tmp_path / name in files and (tmp_path / name).exists(), name
     result = load_fit(tmp_path / "fit.nc", ds)
     report = result.convergence
