@@ -206,11 +206,6 @@ def compute_predictions(fit: Any, dataset: Dataset, *, ci: float = 0.9, n_sim: i
         The dataset is not the one fitted.
     ValueError
         ``ci`` outside (0, 1) or ``n_sim`` < 20.
-
-    Examples
-    --------
-    >>> from blinapk.diagnostics import compute_predictions  # doctest: +SKIP
-    >>> table = compute_predictions(fit, dataset).to_frame()  # doctest: +SKIP
     """
     if not 0.0 < ci < 1.0:
         raise ValueError(f"ci must be in (0, 1), got {ci}")
