@@ -63,13 +63,13 @@ def _population(n: int, rng: np.random.Generator, child_fraction: float) -> pd.D
 
 def _pk_rows(doses: pd.DataFrame, pop: pd.DataFrame, cl: np.ndarray, v: np.ndarray,
              rng: np.random.Generator, n_samples: int, prop: float) -> pd.DataFrame:
-    """``n_samples`` steady-state BLIN samples per subject (days 3-6 and 10-27)."""
+    """``n_samples`` BLIN samples per subject: 1-8 h after the start, then days 10-27."""
     if n_samples == 0:
         return pd.DataFrame()
     n = len(pop)
-    days = np.sort(np.column_stack([rng.uniform(3, 6.5, n), *(rng.uniform(10, 27.5, n)
-                                    for _ in range(n_samples - 1))]), axis=1)
-    t = np.round(days * 24.0, 1)
+    hours = np.column_stack([rng.uniform(1.0, 8.0, n), *(24.0 * rng.uniform(10, 27.5, n)
+                                                         for _ in range(n_samples - 1))])
+    t = np.round(np.sort(hours, axis=1), 1)
     ids = np.repeat(pop["ID"].to_numpy(), n_samples)
     subj = np.repeat(np.arange(n), n_samples)
     dm = dose_matrix(doses, tuple(pop["ID"]))
@@ -121,7 +121,8 @@ def er_study(n: int, seed: int, *, endpoint: str = "crcrh", slope: float = 1.5,
     omega_cl : float
         Log-SD of CL between subjects (V: 0.2).
     pk_samples : int
-        Steady-state BLIN samples per subject (0: none).
+        BLIN samples per subject: one 1-8 h after the start, the others at steady
+        state on days 10-27 (0: none).
     pk_prop : float
         Proportional (log-scale) residual SD of the PK samples.
     child_fraction : float

@@ -33,7 +33,7 @@ from blinapk.er.exposure import (
 from blinapk.er.fit import UNCERTAINTY, fit_er
 from blinapk.er.metrics import EVENT_METRICS, METRICS, SUBJECT_METRICS, plan_exposure
 from blinapk.er.models import DEFAULT_MODEL, MODELS, ERPriors
-from blinapk.er.outcomes import ENDPOINTS, Outcomes, derive_outcomes
+from blinapk.er.outcomes import ENDPOINTS, Outcomes, derive_outcomes, get_endpoint_kind
 from blinapk.er.regimens import LABEL_REGIMENS
 from blinapk.er.result import ERFit
 from blinapk.er.stamp import load_er
@@ -58,6 +58,7 @@ __all__ = [
     "er_curve",
     "exposure_from_params",
     "fit_er",
+    "get_endpoint_kind",
     "interval_covers",
     "load_er",
     "make_design",

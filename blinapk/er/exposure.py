@@ -179,7 +179,7 @@ def pk_draws(fit: Any, max_draws: int | None = None) -> dict[str, np.ndarray]:
     vals = np.asarray(ind.values, dtype=float)
     if max_draws is not None and vals.shape[0] > max_draws:
         vals = vals[np.linspace(0, vals.shape[0] - 1, max_draws).round().astype(int)]
-    return {str(p): vals[:, k, :] for k, p in enumerate(ind["param"].values)}
+    return {str(p): vals[:, :, k] for k, p in enumerate(ind["param"].values)}
 
 
 def posterior_exposure(fit: Any, dataset: Dataset, metric: str = "css", *,

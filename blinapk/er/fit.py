@@ -259,8 +259,9 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
         settings={"sampler": settings.label, "draws": settings.draws, "tune": settings.tune,
                   "chains": settings.chains, "seed": settings.seed,
                   "target_accept": settings.target_accept, "gated": gated,
-                  "covariates": list(covariates), "pk_data_hash": getattr(pk_fit, "data_hash",
-                                                                          ""),
+                  "covariates": list(covariates),
+                  "pk_data_hash": getattr(pk_fit, "data_hash", ""),
+                  "pk_converged": getattr(pk_fit, "converged", None),
                   "clinical_hash": clinical.hash if clinical is not None else ""},
         pk_fit=pk_fit, dataset=data_for_outcomes, regimens=regimens, timings=timings)
     stamp_er(result)

@@ -289,8 +289,8 @@ def add_er_model(design: ERDesign, model: str, logx: Any, n_imputations: int,
         idx = design.subject_index if subject_index is None else subject_index
         omega = add("omega", pm.HalfNormal, priors.omega_sd)
         sigma = add("sigma", pm.HalfNormal, priors.sigma_sd)
-        z = pm.Normal("er_z", 0.0, 1.0, dims=("imputation", "subject"))
-        mu = eta + omega[:, None] * z[:, idx]
+        z = pm.Normal("er_z", 0.0, omega[:, None], dims=("imputation", "subject"))
+        mu = eta + z[:, idx]
         cens = data["CENS"].astype(np.int64)
         # the M3 likelihood of poppk (erfc only: compiles for C, numba and JAX alike)
         pm.CustomDist("er_y", mu, sigma[:, None] + pt.zeros_like(mu), cens, data["Y"],

@@ -40,7 +40,8 @@ import pandas as pd
 from blinapk.data import ClinicalData, Dataset
 from blinapk.errors import DataValidationError, ModelSpecError, Violation
 
-__all__ = ["ENDPOINTS", "Endpoint", "Outcomes", "derive_outcomes", "get_endpoint"]
+__all__ = ["ENDPOINTS", "Endpoint", "Outcomes", "derive_outcomes", "get_endpoint",
+           "get_endpoint_kind"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,11 @@ def get_endpoint(name: str) -> Endpoint:
     if key not in ENDPOINTS:
         raise ModelSpecError(f"endpoint: unknown {name!r}; use one of {tuple(ENDPOINTS)}")
     return ENDPOINTS[key]
+
+
+def get_endpoint_kind(name: str) -> str:
+    """Return ``binary``, ``tte`` or ``peak``: the model family endpoint ``name`` needs."""
+    return get_endpoint(name).kind
 
 
 @dataclass(frozen=True, eq=False)

@@ -51,7 +51,7 @@ def regimen_inputs(idata: Any, exposure: Any, pk_fit: Any, dataset: Any, uncerta
         ind = idata.posterior["indiv"].stack(s=("chain", "draw")).transpose("s", "subject",
                                                                             "param")
         v = np.asarray(ind.values, dtype=float)
-        params = {str(p): v[:, k, :] for k, p in enumerate(ind["param"].values)}
+        params = {str(p): v[:, :, k] for k, p in enumerate(ind["param"].values)}
         return params, tuple(ind["subject"].values.tolist()), covs
     if pk_fit is not None:
         return (pk_draws(pk_fit), tuple(pk_fit.idata.posterior["subject"].values.tolist()),

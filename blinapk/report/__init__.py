@@ -13,6 +13,9 @@ Population PK
     :func:`write_fit` (population, individual, Css and shrinkage tables,
     ``summary.md``, ledger, ``fit.nc``, trace/rank/pair figures),
     :func:`fit_text`, :func:`summary_markdown`, :func:`population_markdown`.
+Exposure-response
+    :func:`write_er` (named parameters, curves, quartiles, label regimens,
+    ``er.nc``, figure; :data:`ER_OUTPUTS`) and :func:`er_text`.
 Dose finding
     :func:`write_dose_finding` (operating-characteristics tables and the
     dose-selection figure; file names in :data:`DOSE_FINDING_OUTPUTS`).
@@ -29,6 +32,7 @@ from blinapk.report.endpoints import (
     write_endpoints,
     write_endpoints_figures,
 )
+from blinapk.report.er import ER_OUTPUTS, er_text, write_er
 from blinapk.report.nca import NCA_OUTPUTS, nca_text, write_nca, write_nca_figures
 from blinapk.report.poppk import (
     fit_text,
@@ -42,9 +46,11 @@ from blinapk.report.tables import to_html, to_markdown, write_csv
 __all__ = [
     "DOSE_FINDING_OUTPUTS",
     "ENDPOINT_OUTPUTS",
+    "ER_OUTPUTS",
     "NCA_OUTPUTS",
     "endpoint_tables",
     "endpoints_text",
+    "er_text",
     "fit_text",
     "nca_text",
     "population_markdown",
@@ -55,6 +61,7 @@ __all__ = [
     "write_dose_finding",
     "write_endpoints",
     "write_endpoints_figures",
+    "write_er",
     "write_fit",
     "write_fit_figures",
     "write_nca",
