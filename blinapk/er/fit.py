@@ -36,7 +36,7 @@ import pandas as pd
 
 from blinapk.data import ClinicalData, Dataset
 from blinapk.er.design import ERDesign, make_design
-from blinapk.er.exposure import Exposure, posterior_exposure
+from blinapk.er.exposure import Exposure, exposure_from_params, posterior_exposure
 from blinapk.er.models import ERPriors, add_er_model, check_model
 from blinapk.er.outcomes import derive_outcomes, get_endpoint
 from blinapk.er.result import ERFit
@@ -65,42 +65,65 @@ def _unit_labels(design: ERDesign) -> list[str]:
     return [str(i) for i in u["ID"]]
 
 
-def _pk_fit(dataset: Dataset, pk_spec: Any, pk_options: Mapping[str, Any], method: str) -> Any:
-    from blinapk.poppk import fit
+def _pk_model(dataset: Dataset, spec: Any, options: Mapping[str, Any]) -> Any:
+    from blinapk.poppk import build_model
 
-    opts = {"progressbar": False} | dict(pk_options)
-    if method == "map":
-        opts = {k: v for k, v in opts.items() if k in ("seed", "card", "priors")}
-    return fit(dataset, pk_spec, method=method, **opts)
+    return build_model(dataset, spec, priors=options.get("priors"), card=options.get("card"))
+
+
+def _start_exposure(model: Any, dataset: Dataset, metric: str, level: str, window: Any
+                    ) -> Exposure:
+    """Exposure at the PK model's starting values (NCA clearance, typical values).
+
+    The joint model needs a plug-in exposure only to line the units up and
+    centre the log exposure; the starting values give it without a fit.
+    """
+    from blinapk.poppk.build import model_info
+
+    info = model_info(model)
+    subjects = tuple(model.coords["subject"])
+    params = {p: np.full(len(subjects), float(info.init.typical[p])) for p in info.spec.params}
+    own = np.asarray(info.init.subject_cl, dtype=float)
+    params["CL"] = np.where(np.isfinite(own) & (own > 0), own, params["CL"])
+    return exposure_from_params(dataset, params, metric, level=level,
+                                structure=info.spec.structure, subjects=subjects,
+                                source="start", window=window)
 
 
 def _exposure(pk: Any, dataset: Dataset | None, metric: str, level: str, uncertainty: str,
-              pk_spec: Any, pk_options: Mapping[str, Any], window: Any) -> tuple[Exposure, Any]:
-    """Return the exposure that lines up the design, and the PK fit behind it (if any)."""
+              pk_spec: Any, pk_options: Mapping[str, Any], window: Any
+              ) -> tuple[Exposure, Any, Any]:
+    """Return the exposure lining up the design, the PK fit behind it and the joint PK model."""
+    from blinapk.poppk import fit
+
     if isinstance(pk, Exposure):
         if uncertainty == "joint":
             raise ModelSpecError("uncertainty='joint' needs the event table (a Dataset) or a "
                                  "PopPKFit with its dataset, not precomputed exposures")
-        return pk, None
+        return pk, None, None
     if isinstance(pk, Dataset):
         dataset = pk
-        # joint: a MAP fit only lines the units up and centres the exposure
-        pk = _pk_fit(dataset, pk_spec, pk_options, "map" if uncertainty == "joint" else "nuts")
+        if uncertainty == "joint":
+            model = _pk_model(dataset, pk_spec, pk_options)
+            return _start_exposure(model, dataset, metric, level, window), None, model
+        pk = fit(dataset, pk_spec, **({"progressbar": False} | dict(pk_options)))
     if dataset is None:
         raise ModelSpecError("fit_er: pass the dataset the PK fit was made on (dataset=...)")
-    return posterior_exposure(pk, dataset, metric, level=level, window=window), pk
+    expo = posterior_exposure(pk, dataset, metric, level=level, window=window)
+    model = None
+    if uncertainty == "joint":
+        model = _pk_model(dataset, pk.spec, {"priors": pk.priors, "card": pk.card_name or None})
+    return expo, pk, model
 
 
-def _joint_model(design: ERDesign, exposure: Exposure, pk_fit: Any, dataset: Dataset,
-                 model_name: str, priors: ERPriors, time_scale: float) -> tuple[Any, dict, list]:
-    """Build the PK model of ``pk_fit``'s spec with the E-R model on its individual parameters."""
+def _joint_model(model: Any, design: ERDesign, exposure: Exposure, model_name: str,
+                 priors: ERPriors, time_scale: float) -> tuple[Any, dict, list]:
+    """Add the E-R model on the individual parameters of a population-PK model."""
     import pymc as pm
     import pytensor.tensor as pt
 
-    from blinapk.poppk import build_model
     from blinapk.poppk.build import gated_variables, model_info
 
-    model = build_model(dataset, pk_fit.spec, priors=pk_fit.priors, card=pk_fit.card_name or None)
     info = model_info(model)
     subjects = tuple(model.coords["subject"])
     if tuple(exposure.plan.subjects) != subjects:
@@ -110,7 +133,7 @@ def _joint_model(design: ERDesign, exposure: Exposure, pk_fit: Any, dataset: Dat
         model.add_coord("unit", _unit_labels(design))
         indiv = model["indiv"]
         params = {p: indiv[:, k] for k, p in enumerate(model.coords["param"])}
-        values = exposure.plan.evaluate(params, pk_fit.spec.structure, pt)[design.pk_units]
+        values = exposure.plan.evaluate(params, info.spec.structure, pt)[design.pk_units]
         logx = pt.log(values)[None, :]
         pm.Deterministic("er_exposure", pt.exp(logx), dims=("imputation", "unit"))
         add_er_model(design, model_name, logx, 1, priors, _positions(subjects, design),
@@ -223,17 +246,21 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
                                target_accept=target_accept, sampler=sampler,
                                nutpie_backend=nutpie_backend, progressbar=progressbar)
     priors = priors or ERPriors()
+    level = "event" if ep.kind == "peak" else "subject"
+    if isinstance(pk, Exposure) and pk.level != level:
+        raise ModelSpecError(f"exposure: endpoint {ep.name} needs {level}-level exposures (one "
+                             f"per {'dose event' if level == 'event' else 'subject'}), got the "
+                             f"{pk.level} metric {pk.metric!r}")
     data_for_outcomes = pk if isinstance(pk, Dataset) else dataset
     outcomes = derive_outcomes(ep.name, clinical, data_for_outcomes)
-    level = "event" if ep.kind == "peak" else "subject"
-    expo, pk_fit = _exposure(pk, data_for_outcomes, exposure, level, uncertainty, pk_spec,
-                             pk_options or {}, window)
+    expo, pk_fit, pk_model = _exposure(pk, data_for_outcomes, exposure, level, uncertainty,
+                                       pk_spec, pk_options or {}, window)
     design = make_design(outcomes, expo, covariates)
     time_scale = float(design.units["TIME"].mean()) if ep.kind == "tte" else 1.0
     timings = {"prepare_s": time.perf_counter() - t_start}
     if uncertainty == "joint":
-        pk_model, initvals, gated = _joint_model(design, expo, pk_fit, data_for_outcomes,
-                                                 model_name, priors, time_scale)
+        pk_model, initvals, gated = _joint_model(pk_model, design, expo, model_name, priors,
+                                                 time_scale)
         from blinapk.poppk.starts import make_start_fn
 
         settings = settings.resolved(n_obs=int(pk_model["time"].get_value().size))

@@ -304,9 +304,9 @@ def plan_exposure(dataset: Dataset | pd.DataFrame, metric: str | Metric = "css",
         rows, missing = _subject_units(rt, ev, m, window, cmax_hours)
     else:
         rows, missing = _event_units(ev, m, cmax_hours), []
-    units = pd.DataFrame(rows)
-    known = units["ID"].isin(subjects) if len(units) else pd.Series(dtype=bool)
-    for sid in units.loc[~known, "ID"].unique() if len(units) else ():
+    units = pd.DataFrame(rows, columns=["ID", "START", "KIND", "CYCLE", "RATE", "T0", "T1"])
+    known = units["ID"].isin(subjects)
+    for sid in units.loc[~known, "ID"].unique():
         missing.append({"ID": sid, "REASON": "not a subject of the PK parameters"})
     units = units.loc[known].reset_index(drop=True)
     units["SUBJECT"] = pd.Index(subjects).get_indexer(units["ID"])
