@@ -273,7 +273,9 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
         x = (design.exposure_draws.mean(axis=1, keepdims=True) if m_imp == 1 else
              _thin(design.exposure_draws, m_imp))
         fitted, gated = _stacked_model(design, np.log(x).T, model_name, priors, time_scale)
-        settings = settings.resolved(n_obs=design.n * m_imp)
+        # sized by one copy: the copies are independent, and JAX compiles the stacked model
+        # in a second or two where numba takes tens of seconds
+        settings = settings.resolved(n_obs=design.n)
         idata, t = sample_nuts(fitted, settings)
         group_dim = "imputation" if m_imp > 1 else "subject"
     timings.update(t)

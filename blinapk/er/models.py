@@ -289,8 +289,13 @@ def add_er_model(design: ERDesign, model: str, logx: Any, n_imputations: int,
         idx = design.subject_index if subject_index is None else subject_index
         omega = add("omega", pm.HalfNormal, priors.omega_sd)
         sigma = add("sigma", pm.HalfNormal, priors.sigma_sd)
-        z = pm.Normal("er_z", 0.0, omega[:, None], dims=("imputation", "subject"))
-        mu = eta + z[:, idx]
+        # partially centred per subject (Papaspiliopoulos et al., Stat Sci 2007): weight
+        # n_i / (n_i + 1) from the subject's quantified peaks, 0 = non-centred, 1 = centred
+        n_q = np.bincount(idx, weights=1.0 - data["CENS"], minlength=int(idx.max()) + 1)
+        w = pt.constant(n_q / (n_q + 1.0))[None, :]
+        log_omega = pt.log(omega)[:, None]
+        psi = pm.Normal("er_z", 0.0, pt.exp(w * log_omega), dims=("imputation", "subject"))
+        mu = eta + (pt.exp((1.0 - w) * log_omega) * psi)[:, idx]
         cens = data["CENS"].astype(np.int64)
         # the M3 likelihood of poppk (erfc only: compiles for C, numba and JAX alike)
         pm.CustomDist("er_y", mu, sigma[:, None] + pt.zeros_like(mu), cens, data["Y"],
