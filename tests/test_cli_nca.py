@@ -70,5 +70,6 @@ def test_demo_runs_on_the_example(tmp_path, capsys):
     css = pd.read_csv(d / "css.csv")
     assert len(css) > 100 and css["CSS"].notna().mean() > 0.9
     assert (d / "css_by_dose.png").stat().st_size > 5000
+    assert (tmp_path / "demo" / "er" / "er.nc").exists()  # IL-6 peaks vs exposure
     assert "demo done" in capsys.readouterr().out
     assert main(["demo", "--out", str(tmp_path / "x"), "--steps", "nope"]) == 2

@@ -94,10 +94,47 @@ def fit_step(dataset, out: Path) -> list[Path]:
     return list(paths.values())
 
 
+#: Exposure-response settings of the demo: IL-6 peaks vs the Css increase, 8 imputations
+#: of the PK posterior, 500 warm-up + 500 draws x 2 chains (~30 s on 2 cores).
+ER_SETTINGS = {"endpoint": "il6", "exposure": "delta_css", "uncertainty": "propagated",
+               "n_imputations": 8, "draws": 500, "tune": 500, "seed": 20240601}
+
+
+def er_step(dataset, out: Path) -> list[Path]:
+    """IL-6 peak vs Css increase (Emax, censored below LLOQ) with the fit step's PK posterior.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The example study.
+    out : Path
+        Output directory; the PK fit is read from the ``fit`` step's ``fit.nc``
+        next to it (fitted again with :data:`FIT_SETTINGS` when absent).
+
+    Returns
+    -------
+    list of Path
+        Files written (:func:`blinapk.report.write_er`).
+    """
+    from blinapk.er import fit_er
+    from blinapk.poppk import PopPKSpec, fit, load_fit
+    from blinapk.report import er_text, write_er
+
+    saved = out.parent / "fit" / "fit.nc"
+    pk = (load_fit(saved, dataset) if saved.exists() else
+          fit(dataset, PopPKSpec(covariates=FIT_COVARIATES), progressbar=False, **FIT_SETTINGS))
+    result = fit_er(None, pk, dataset=dataset, **ER_SETTINGS)
+    files = write_er(result, out)
+    print(er_text(result))
+    return files
+
+
 #: Steps run by ``blinapk demo``, in order.
 STEPS: list[DemoStep] = [
     DemoStep("nca", "Noncompartmental analysis: Css, CL = R0/Css, cytokine peaks", nca_step),
     DemoStep("fit", "Bayesian population PK (1-cmt, CL~BSA power, M3), NUTS", fit_step),
+    DemoStep("er", "Exposure-response: IL-6 peak vs Css increase (Emax, PK posterior "
+             "propagated)", er_step),
 ]
 
 
