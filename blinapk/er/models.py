@@ -42,8 +42,10 @@ Priors (:class:`ERPriors`), weakly informative on the scale of the data:
 * peaks: log peak at the median exposure ~ N(log 1000 pg/mL, 2.5)
   (blinatumomab cytokine peaks span tens to tens of thousands of pg/mL;
   Klinger et al., Blood 2012), :math:`\log \rho` ~ N(0, 2) (a step-up peak 50 times lower or higher
-  than the first is still plausible), :math:`\omega, \sigma` ~ HalfNormal(1.5)
-  on the log scale.
+  than the first is still plausible); the total log-scale SD
+  :math:`\tau = \sqrt{\omega^2 + \sigma^2}` ~ HalfNormal(2) and the
+  between-subject share :math:`\omega^2/\tau^2` ~ Beta(2, 2) (peaks vary
+  over orders of magnitude between patients; either source may dominate).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ MIN_LOG_SD = 0.05
 
 @dataclass(frozen=True)
 class ERPriors:
-    """Prior scales (see the module docstring for the reasoning).
+    r"""Prior scales (see the module docstring for the reasoning).
 
     Attributes
     ----------
@@ -92,8 +94,11 @@ class ERPriors:
         Normal prior of log Emax of the peak model (log pg/mL).
     episode_log_sd : float
         Normal SD of the log step-up/first-start peak ratio.
-    omega_sd, sigma_sd : float
-        HalfNormal scales of the subject and residual SDs of the peak model.
+    total_sd : float
+        HalfNormal scale of the total log-scale SD of the peak model,
+        :math:`\tau = \sqrt{\omega^2 + \sigma^2}`.
+    share_ab : float
+        Beta(a, a) prior of the between-subject share :math:`\rho = \omega^2 / \tau^2`.
     """
 
     intercept_sd: float = 2.5
@@ -106,8 +111,8 @@ class ERPriors:
     peak_log_emax_mean: float = float(np.log(1000.0))
     peak_log_emax_sd: float = 2.5
     episode_log_sd: float = 2.0
-    omega_sd: float = 1.5
-    sigma_sd: float = 1.5
+    total_sd: float = 2.0
+    share_ab: float = 2.0
 
     def to_dict(self) -> dict[str, float]:
         """JSON-safe dict."""
@@ -287,8 +292,13 @@ def add_er_model(design: ERDesign, model: str, logx: Any, n_imputations: int,
         pm.Potential("er_loglik", pt.sum(data["EVENT"] * log_h - s**k * pt.exp(eta)))
     else:
         idx = design.subject_index if subject_index is None else subject_index
-        omega = add("omega", pm.HalfNormal, priors.omega_sd)
-        sigma = add("sigma", pm.HalfNormal, priors.sigma_sd)
+        # the total SD and the between-subject share: with about one quantified peak per
+        # subject only their sum is sharply identified, a ridge NUTS crosses slowly in
+        # (omega, sigma) but walks along in (tau, rho)
+        tau = pm.HalfNormal("er_tau", priors.total_sd, dims=dims)
+        rho = pm.Beta("er_rho", priors.share_ab, priors.share_ab, dims=dims)
+        omega = pm.Deterministic("er_omega", tau * pt.sqrt(rho), dims=dims)
+        sigma = pm.Deterministic("er_sigma", tau * pt.sqrt(1.0 - rho), dims=dims)
         # partially centred per subject (Papaspiliopoulos et al., Stat Sci 2007): weight
         # n_i / (n_i + 1) from the subject's quantified peaks, 0 = non-centred, 1 = centred
         n_q = np.bincount(idx, weights=1.0 - data["CENS"], minlength=int(idx.max()) + 1)
