@@ -122,6 +122,11 @@ class ERDesign:
         """Plug-in log exposure of each unit (log of the posterior mean)."""
         return np.log(self.units["EXPOSURE"].to_numpy(float))
 
+    def imputed(self, m: int) -> np.ndarray:
+        """``m`` evenly spaced columns of :attr:`exposure_draws` (joint PK posterior draws)."""
+        d = self.exposure_draws
+        return d[:, np.linspace(0, d.shape[1] - 1, m).round().astype(int)]
+
     def arrays(self) -> Mapping[str, np.ndarray]:
         """Response arrays of the model (``Y``; ``TIME, EVENT``; ``Y, CENS, EPISODE``)."""
         cols = {"binary": ("Y",), "tte": ("TIME", "EVENT"), "peak": ("Y", "CENS", "EPISODE")}

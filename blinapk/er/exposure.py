@@ -102,12 +102,6 @@ class Exposure:
         """Upper-case name used in parameter names (``BETA_LOG<symbol>``)."""
         return get_metric(self.metric, self.level).symbol
 
-    def thinned(self, n: int) -> np.ndarray:
-        """``n`` columns of :attr:`draws`, evenly spaced (all when fewer)."""
-        if self.n_draws <= n:
-            return self.draws
-        return self.draws[:, np.linspace(0, self.n_draws - 1, n).round().astype(int)]
-
     def to_frame(self, ci: float = 0.9) -> pd.DataFrame:
         """Per unit: keys, ``MEAN, MEDIAN, LOWER, UPPER`` (central ``ci`` interval), ``CV``."""
         lo, hi = (1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0

@@ -271,7 +271,7 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
         if uncertainty == "propagated" and m_imp < 2:
             raise ModelSpecError("propagated: the exposure has a single draw; use plugin")
         x = (design.exposure_draws.mean(axis=1, keepdims=True) if m_imp == 1 else
-             _thin(design.exposure_draws, m_imp))
+             design.imputed(m_imp))
         fitted, gated = _stacked_model(design, np.log(x).T, model_name, priors, time_scale)
         # sized by one copy: the copies are independent, and JAX compiles the stacked model
         # in a second or two where numba takes tens of seconds
@@ -297,7 +297,3 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
     result.timings["total_s"] = time.perf_counter() - t_start
     return result
 
-
-def _thin(draws: np.ndarray, m: int) -> np.ndarray:
-    """``m`` evenly spaced columns (joint PK draws) of an exposure-draw matrix."""
-    return draws[:, np.linspace(0, draws.shape[1] - 1, m).round().astype(int)]

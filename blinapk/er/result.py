@@ -152,9 +152,7 @@ class ERFit:
             x = idata.posterior["er_exposure"].stack(s=("chain", "draw", "imputation"))
             draws = np.asarray(x.transpose("unit", "s").values, dtype=float)
         elif n_imputations > 1:
-            from blinapk.er.fit import _thin
-
-            draws = _thin(design.exposure_draws, n_imputations)
+            draws = design.imputed(n_imputations)
         else:
             draws = design.exposure_draws
         units["EXPOSURE_LOWER"] = np.quantile(draws, 0.05, axis=1)
