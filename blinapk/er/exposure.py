@@ -117,6 +117,22 @@ class Exposure:
         return out
 
 
+#: Largest number of array elements a chunk of draws may use (grid x doses x units x draws).
+_CHUNK_ELEMENTS = 4_000_000
+
+
+def _evaluate_in_chunks(plan: ExposurePlan, params: Mapping[str, np.ndarray],
+                        structure: str) -> np.ndarray:
+    """``plan.evaluate`` over slices of the draws, so that AUC/Cmax grids stay small."""
+    n_draws = next(iter(params.values())).shape[0]
+    per_draw = len(plan.units) * (1 if plan.times is None else plan.times.shape[1]) * (
+        1 if plan.doses is None else plan.doses.n_dose_max)
+    step = max(1, _CHUNK_ELEMENTS // max(per_draw, 1))
+    parts = [plan.evaluate({k: v[lo:lo + step] for k, v in params.items()}, structure)
+             for lo in range(0, n_draws, step)]
+    return np.concatenate([np.asarray(x) for x in parts], axis=0)
+
+
 def exposure_from_params(dataset: Dataset, params: Mapping[str, Any], metric: str = "css", *,
                          level: str = "subject", structure: str = "1cmt",
                          subjects: tuple | None = None, source: str = "given",
@@ -147,7 +163,7 @@ def exposure_from_params(dataset: Dataset, params: Mapping[str, Any], metric: st
     kw = {} if cmax_hours is None else {"cmax_hours": cmax_hours}
     plan = plan_exposure(dataset, metric, level=level, window=window, subjects=subjects, **kw)
     p = {k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in params.items()}
-    values = plan.evaluate(p, structure)  # (n_draws, n_units)
+    values = _evaluate_in_chunks(plan, p, structure)  # (n_draws, n_units)
     return Exposure(plan.metric.name, plan.metric.level,
                     plan.units.drop(columns="SUBJECT"), np.asarray(values).T, source,
                     plan.missing, plan, dict(plan.settings) | {"structure": structure}, p)
