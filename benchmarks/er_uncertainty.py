@@ -18,6 +18,9 @@ skipped) and a summary ``benchmarks/results/er_<part>_summary.json``:
     fit with the observed NCA Css plugged in (``nca``), the posterior-mean
     exposure plugged in (``plugin``), 20 imputations (``propagated``) and
     the joint PK + E-R model (``joint``). Coverage, interval width, runtime.
+``figure``
+    ``docs/figures/er_zero_slope.png``: replicates 0 and 1 of ``crcrh0`` as
+    :func:`blinapk.plotting.plot_er` draws them.
 ``timing``
     One fit of each model (logistic, Weibull, cytokine Emax; plug-in and
     propagated) at 200 subjects, 2 chains x 1000 + 1000: wall time, minimum
@@ -30,6 +33,7 @@ Examples
     python benchmarks/er_uncertainty.py --part recovery --replicates 50
     python benchmarks/er_uncertainty.py --part uncertainty --replicates 30
     python benchmarks/er_uncertainty.py --part timing
+    python benchmarks/er_uncertainty.py --part figure
     python benchmarks/er_uncertainty.py --summarize-only   # tables and figures again
 """
 
@@ -107,35 +111,39 @@ def _truth_exposure(study, level: str, metric: str):
     return exposure_from_params(study.dataset, p, metric, level=level)
 
 
-def run_recovery(replicates: int, draws: int, out: Path) -> None:
+def _recovery_fit(name: str, rep: int, draws: int):
+    """Fit replicate ``rep`` of scenario ``name`` with the true exposure plugged in."""
     from blinapk.er import fit_er
 
+    kw = dict(RECOVERY[name][0])
+    n = kw.pop("n")
+    study = er_study(n, 1000 * (rep + 1) + list(RECOVERY).index(name), **kw)
+    peak = kw["endpoint"] == "il6"
+    expo = _truth_exposure(study, "event" if peak else "subject",
+                           "delta_css" if peak else "css")
+    return fit_er(None if peak else study.clinical, expo, endpoint=kw["endpoint"],
+                  uncertainty="plugin", dataset=study.dataset, draws=draws, tune=draws,
+                  seed=rep + 1, regimens=False)
+
+
+def run_recovery(replicates: int, draws: int, out: Path) -> None:
     done = _done(out)
     for rep in range(replicates):
-        for k_scenario, (name, (kw, truth)) in enumerate(RECOVERY.items()):
+        for name, (_, truth) in RECOVERY.items():
             key = f"{name}-{rep}"
             if key in done:
                 continue
-            kw = dict(kw)
-            n = kw.pop("n")
-            study = er_study(n, 1000 * (rep + 1) + k_scenario, **kw)
-            peak = kw["endpoint"] == "il6"
-            expo = _truth_exposure(study, "event" if peak else "subject",
-                                   "delta_css" if peak else "css")
             t0 = time.perf_counter()
-            fit = fit_er(study.clinical if not peak else None, expo, endpoint=kw["endpoint"],
-                         uncertainty="plugin", dataset=study.dataset, draws=draws, tune=draws,
-                         seed=rep + 1, regimens=False)
+            fit = _recovery_fit(name, rep, draws)
             rec = {"key": key, "scenario": name, "replicate": rep,
                    "wall_s": time.perf_counter() - t0, **_record(fit, truth)}
             _append(out, rec)
             print(f"{key}: " + ", ".join(f"{k} {v['covered']}" for k, v in
                                          rec["params"].items()), flush=True)
-            if name == "crcrh0" and rep == 0:
-                _zero_slope_figure(fit)
 
 
-def _zero_slope_figure(fit) -> None:
+def zero_slope_figure(draws: int) -> None:
+    """Replicates 0 and 1 of ``crcrh0`` (true slope 0) side by side, as ``plot_er`` draws them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,9 +151,12 @@ def _zero_slope_figure(fit) -> None:
 
     from blinapk.plotting import plot_er
 
+    fig, axes = plt.subplots(1, 2, figsize=(15, 5.6))
+    for ax, rep in zip(axes, (0, 1), strict=True):
+        plot_er(_recovery_fit("crcrh0", rep, draws), ax=ax)
+        ax.set_title(f"true slope 0, replicate {rep}\n" + ax.get_title(), fontsize=9)
     FIGURES.mkdir(parents=True, exist_ok=True)
-    fig = plot_er(fit)
-    fig.savefig(FIGURES / "er_zero_slope.png", dpi=110, bbox_inches="tight")
+    fig.savefig(FIGURES / "er_zero_slope.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -297,7 +308,7 @@ def _uncertainty_figure(unc: list[dict]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("recovery", "uncertainty", "timing"))
+    parser.add_argument("--part", choices=("recovery", "uncertainty", "timing", "figure"))
     parser.add_argument("--replicates", type=int, default=50)
     parser.add_argument("--draws", type=int, default=500, help="draws = warm-up per chain")
     parser.add_argument("--n", type=int, default=120, help="subjects (uncertainty part)")
@@ -310,6 +321,8 @@ def main(argv=None) -> int:
             run_recovery(args.replicates, args.draws, out)
         elif args.part == "uncertainty":
             run_uncertainty(args.replicates, args.draws, out, args.n)
+        elif args.part == "figure":
+            zero_slope_figure(args.draws)
         else:
             run_timing(out)
     print(json.dumps(summarize(), indent=1, default=float)[:4000])
