@@ -285,7 +285,7 @@ def _uncertainty_figure(unc: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(MODES), figsize=(12, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, len(MODES), figsize=(12, 4.5), sharex=True, sharey=True)
     for ax, mode in zip(axes, MODES, strict=True):
         rows = sorted((r for r in unc if r["mode"] == mode), key=lambda r: r["replicate"])
         for i, r in enumerate(rows):
@@ -299,6 +299,7 @@ def _uncertainty_figure(unc: list[dict]) -> None:
         ax.set_title(f"{mode}: {k}/{len(rows)} cover", fontsize=10)
         ax.set_xlabel("BETA_LOGCSS (90 % CrI)")
     axes[0].set_ylabel("replicate")
+    axes[0].set_xlim(-1.5, 6.0)  # a few joint intervals reach further right
     fig.suptitle(f"CR/CRh* slope per log Css, truth {SLOPE} (dashed): sparse PK, 120 subjects",
                  fontsize=10)
     FIGURES.mkdir(parents=True, exist_ok=True)
