@@ -54,6 +54,8 @@ _LAZY = {
     "compute_logrank": ("blinapk.endpoints", "compute_logrank"),
     "compute_ae_incidence": ("blinapk.endpoints", "compute_ae_incidence"),
     "compute_endpoints": ("blinapk.endpoints", "compute_endpoints"),
+    "fit_er": ("blinapk.er", "fit_er"),
+    "load_er": ("blinapk.er", "load_er"),
     "build_model": ("blinapk.poppk", "build_model"),
     "fit": ("blinapk.poppk", "fit"),
     "load_fit": ("blinapk.poppk", "load_fit"),

@@ -18,7 +18,8 @@ from blinapk._version import __version__
 from blinapk.errors import BlinapkError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("demo", "validate", "simulate", "nca", "fit", "diagnose", "endpoints")
+COMMANDS: tuple[str, ...] = ("demo", "validate", "simulate", "nca", "fit", "diagnose", "endpoints",
+                             "er")
 
 
 def build_parser() -> argparse.ArgumentParser:

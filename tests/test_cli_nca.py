@@ -76,5 +76,6 @@ def test_demo_runs_on_the_example(tmp_path, capsys):
     assert len(resp) == 100 and set(resp["CRCRH"]) == {0, 1}
     assert set(pd.read_csv(e / "km_summary.csv")["ENDPOINT"]) == {"OS", "RFS", "TTR", "DFS"}
     assert set(pd.read_csv(e / "ae_episodes.csv")["EPISODE"]) == {"start", "step", "restart"}
+    assert (tmp_path / "demo" / "er" / "er.nc").exists()  # IL-6 peaks vs exposure
     assert "demo done" in capsys.readouterr().out
     assert main(["demo", "--out", str(tmp_path / "x"), "--steps", "nope"]) == 2

@@ -10,10 +10,11 @@ Units: TIME h, AMT ug, RATE ug/h, CL/Q L/h, V/V2 L, concentrations pg/mL
 The vocabulary shared with model cards and population-PK models lives here
 too: :mod:`blinapk.pk.parameters` (structures, parameter units and labels)
 and :mod:`blinapk.pk.covariates` (covariate-effect forms, their design,
-log-scale effect and natural-scale factor for every backend).
+log-scale effect and natural-scale factor for every backend); the Emax model
+shared by exposure-response and simulation is :mod:`blinapk.pk.emax`.
 """
 
-from blinapk.pk import covariates, parameters
+from blinapk.pk import covariates, emax, parameters
 from blinapk.pk.constants import (
     MacroConstants,
     MicroConstants,
@@ -26,6 +27,7 @@ from blinapk.pk.constants import (
 )
 from blinapk.pk.covariates import FORMS, LINEAR_FLOOR
 from blinapk.pk.doses import DoseMatrix, dose_matrix
+from blinapk.pk.emax import emax_fraction, log_emax_fraction
 from blinapk.pk.parameters import PARAMETER_LABELS, PARAMETER_UNITS, STRUCTURES
 from blinapk.pk.predict import modes, predict_conc, predict_conc_plan
 from blinapk.pk.segments import SegmentPlan, compact_doses, plan_segments
@@ -45,8 +47,11 @@ __all__ = [
     "covariates",
     "css_from_rate",
     "dose_matrix",
+    "emax",
+    "emax_fraction",
     "half_life",
     "half_lives_2cmt",
+    "log_emax_fraction",
     "macro_constants",
     "micro_constants",
     "modes",

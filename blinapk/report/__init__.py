@@ -14,6 +14,9 @@ Population PK
     :func:`write_fit` (population, individual, Css and shrinkage tables,
     ``summary.md``, ledger, ``fit.nc``, trace/rank/pair figures),
     :func:`fit_text`, :func:`summary_markdown`, :func:`population_markdown`.
+Exposure-response
+    :func:`write_er` (named parameters, curves, quartiles, label regimens,
+    ``er.nc``, figure; :data:`ER_OUTPUTS`) and :func:`er_text`.
 Dose finding
     :func:`write_dose_finding` (operating-characteristics tables and the
     dose-selection figure; file names in :data:`DOSE_FINDING_OUTPUTS`).
@@ -46,6 +49,7 @@ from blinapk.report.endpoints import (
     write_endpoints,
     write_endpoints_figures,
 )
+from blinapk.report.er import ER_OUTPUTS, er_text, write_er
 from blinapk.report.nca import NCA_OUTPUTS, nca_text, write_nca, write_nca_figures
 from blinapk.report.poppk import (
     fit_text,
@@ -67,12 +71,14 @@ __all__ = [
     "DOSE_FINDING_OUTPUTS",
     "ENDPOINT_OUTPUTS",
     "EXPOSURE_OUTPUTS",
+    "ER_OUTPUTS",
     "NCA_OUTPUTS",
     "diagnostics_markdown",
     "diagnostics_text",
     "endpoint_tables",
     "endpoints_text",
     "exposure_text",
+    "er_text",
     "fit_text",
     "nca_text",
     "patient_table",
@@ -87,6 +93,7 @@ __all__ = [
     "write_endpoints",
     "write_endpoints_figures",
     "write_exposure",
+    "write_er",
     "write_fit",
     "write_fit_figures",
     "write_nca",

@@ -5,7 +5,8 @@ of every parameter, in the package data file ``cytokine_model.toml``
 (:data:`MODEL_FILE`); this module reads it and evaluates it. In short: each
 infusion start or dose step releases a transient pulse
 ``A * g((t - t_e) / tpeak)``, ``g(x) = x exp(1 - x)``, whose amplitude is an
-Emax function of the steady-state concentration increase, damped by tolerance
+Emax function (:func:`blinapk.pk.emax.emax_fraction`, the one the exposure-response
+models fit) of the steady-state concentration increase, damped by tolerance
 ``exp(-P / auc_tolerance)`` where ``P`` is the exposure already seen (with a
 recovery time constant per analyte).
 """
@@ -25,6 +26,7 @@ import numpy as np
 
 from blinapk.errors import ModelSpecError
 from blinapk.pk import css_from_rate
+from blinapk.pk.emax import emax_fraction
 
 __all__ = ["MODEL_FILE", "CytokineModel", "load_cytokine_model", "release_events",
            "cytokine_conc", "event_cycles"]
@@ -257,7 +259,7 @@ def event_amplitudes(model: CytokineModel, events: Mapping[str, np.ndarray],
     """
     dc = np.asarray(events["CSS_AFTER"]) - np.asarray(events["CSS_BEFORE"])
     out = dict(events)
-    out["DRIVE"] = dc / (model.ec50 + dc)
+    out["DRIVE"] = emax_fraction(dc, model.ec50)
     for a in model.analytes:
         primed = primed_exposure(events["TIME"], *segments, cl, model.tau_recovery[a])
         out[f"TOL_{a}"] = np.exp(-primed / model.auc_tolerance)

@@ -22,7 +22,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
 #: Pages whose examples run MCMC fits (a minute or more).
 SLOW_PAGES = {"poppk.md", "validation.md", "external_validation.md", "README.md",
-              "diagnostics.md"}
+              "diagnostics.md", "er.md"}
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", flags=re.S | re.M)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
