@@ -12,7 +12,6 @@ and refuses one without the stamp.
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import asdict
 from io import StringIO
 from pathlib import Path
@@ -24,8 +23,8 @@ from blinapk._version import __version__
 from blinapk.er.design import CovariateTerm
 from blinapk.er.models import ERPriors
 from blinapk.er.result import ERFit
-from blinapk.errors import BlinapkError, BlinapkWarning
 from blinapk.mcmc import check_convergence
+from blinapk.mcmc.netcdf import read_stamped, warn_if_other_version
 
 __all__ = ["REQUIRED_KEYS", "load_er", "stamp_er"]
 
@@ -90,21 +89,9 @@ def load_er(path: str | Path) -> ERFit:
     BlinapkWarning
         The file was written by another blinapk version.
     """
-    import arviz as az
-
     path = Path(path)
-    if not path.exists():
-        raise BlinapkError(f"load_er: no such file {path}")
-    idata = az.from_netcdf(str(path))
-    attrs = dict(idata.posterior.attrs) if "posterior" in idata.groups() else {}
-    missing = [k for k in REQUIRED_KEYS if k not in attrs]
-    if missing:
-        raise BlinapkError(f"load_er: {path} is not a blinapk exposure-response fit "
-                           f"(missing stamp {missing[0]})")
-    if attrs["blinapk_version"] != __version__:
-        warnings.warn(f"load_er: {path} was written by blinapk {attrs['blinapk_version']}, "
-                      f"this is {__version__}; draws are kept as stored", BlinapkWarning,
-                      stacklevel=2)
+    idata, attrs = read_stamped(path, REQUIRED_KEYS, caller="load_er", kind="exposure-response fit")
+    warn_if_other_version(attrs, path, caller="load_er")
     meta = json.loads(attrs["blinapk_er"])
     settings = meta["settings"]
     gated = [n for n in settings.get("gated", []) if n in idata.posterior.data_vars]

@@ -12,14 +12,13 @@ re-running may not give the same numbers.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
-from blinapk._version import __version__
 from blinapk.data import Dataset
-from blinapk.errors import BlinapkError, BlinapkWarning, ModelSpecError
+from blinapk.errors import BlinapkError, ModelSpecError
 from blinapk.mcmc import ConvergenceReport, check_convergence
+from blinapk.mcmc.netcdf import read_stamped, warn_if_other_version
 from blinapk.poppk.design import prepare_data
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
@@ -74,27 +73,15 @@ def load_fit(path: str | Path, dataset: Dataset | None = None) -> PopPKFit:
     BlinapkWarning
         The file was written by another blinapk version.
     """
-    import arviz as az
-
     path = Path(path)
-    if not path.exists():
-        raise BlinapkError(f"load_fit: no such file {path}")
-    idata = az.from_netcdf(str(path))
-    attrs = dict(idata.posterior.attrs) if "posterior" in idata.groups() else {}
-    missing = [k for k in REQUIRED_KEYS if k not in attrs]
-    if missing:
-        raise BlinapkError(f"load_fit: {path} is not a blinapk population-PK fit "
-                           f"(missing stamp {missing[0]})")
+    idata, attrs = read_stamped(path, REQUIRED_KEYS, caller="load_fit", kind="population-PK fit")
     try:
         spec = PopPKSpec.from_json(attrs["blinapk_spec"])
         priors = PriorConfig.from_json(attrs["blinapk_priors"])
         par = json.loads(attrs.get("blinapk_parameterisation", "{}"))
     except (ModelSpecError, ValueError) as exc:
         raise BlinapkError(f"load_fit: the stamp of {path} cannot be read: {exc}") from None
-    if attrs["blinapk_version"] != __version__:
-        warnings.warn(f"load_fit: {path} was written by blinapk {attrs['blinapk_version']}, "
-                      f"this is {__version__}; draws are kept as stored", BlinapkWarning,
-                      stacklevel=2)
+    warn_if_other_version(attrs, path, caller="load_fit")
     ledger = None
     if dataset is not None:
         if dataset.hash != attrs["blinapk_data_hash"]:
