@@ -7,7 +7,10 @@ verbatim. This extension rewrites them, once the package is loaded, into
 
 * an optional autorefs cross-reference (a link when the target is on a page
   of the API reference, plain code otherwise: never a broken link), and
-* MathJax delimiters ``\\( \\)`` / ``\\[ \\]`` read by ``pymdownx.arithmatex``.
+* MathJax delimiters ``\\( \\)`` / ``\\[ \\]`` read by ``pymdownx.arithmatex``,
+
+and gives module constants documented by a Sphinx ``#:`` comment above
+them that comment as their docstring (griffe reads only string docstrings).
 
 Only the docs build uses it (``mkdocs.yml``); the docstrings stay plain
 numpydoc for ``help()`` and IDEs.
@@ -84,6 +87,18 @@ def rewrite(text: str, obj: griffe.Object, collection: Any) -> str:
     return ROLE.sub(role, text)
 
 
+def comment_docstring(obj: griffe.Object) -> str | None:
+    """The ``#:`` comment lines right above an attribute, joined; None if there are none."""
+    module = obj.module
+    if not obj.is_attribute or obj.lineno is None or not module.lines:
+        return None
+    found, i = [], obj.lineno - 2
+    while i >= 0 and module.lines[i].strip().startswith("#:"):
+        found.insert(0, module.lines[i].strip()[2:].strip())
+        i -= 1
+    return " ".join(found) or None
+
+
 class SphinxRoles(griffe.Extension):
     """Rewrite roles and math of every docstring of a loaded package."""
 
@@ -94,6 +109,8 @@ class SphinxRoles(griffe.Extension):
         stack: list[griffe.Object] = [pkg]
         while stack:
             obj = stack.pop()
+            if obj.docstring is None and (comment := comment_docstring(obj)):
+                obj.docstring = griffe.Docstring(comment, parent=obj)
             if obj.docstring is not None:
                 obj.docstring.value = rewrite(obj.docstring.value, obj, collection)
             stack.extend(m for m in obj.members.values() if not m.is_alias)
