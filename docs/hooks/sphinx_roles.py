@@ -1,4 +1,4 @@
-"""Griffe extension: render the reStructuredText roles of blinapk's docstrings.
+r"""Griffe extension: render the reStructuredText roles of blinapk's docstrings.
 
 blinapk's numpydoc docstrings cross-reference with Sphinx roles
 (``:func:`compute_css```, ``:class:`~blinapk.nca.CssResult```) and write
@@ -7,7 +7,7 @@ verbatim. This extension rewrites them, once the package is loaded, into
 
 * an optional autorefs cross-reference (a link when the target is on a page
   of the API reference, plain code otherwise: never a broken link), and
-* MathJax delimiters ``\\( \\)`` / ``\\[ \\]`` read by ``pymdownx.arithmatex``,
+* MathJax delimiters ``\( \)`` / ``\[ \]`` read by ``pymdownx.arithmatex``,
 
 and gives module constants documented by a Sphinx ``#:`` comment above
 them that comment as their docstring (griffe reads only string docstrings).
@@ -49,7 +49,7 @@ def _resolve(obj: griffe.Object, target: str, collection: Any) -> str | None:
 
 
 def _math_blocks(text: str) -> str:
-    """``.. math::`` directives (content on the line or indented below) -> ``\\[ \\]``."""
+    r"""``.. math::`` directives (content on the line or indented below) -> ``\[ \]``."""
     lines, out, i = text.splitlines(), [], 0
     while i < len(lines):
         match = MATH_BLOCK.match(lines[i])
@@ -88,7 +88,7 @@ def rewrite(text: str, obj: griffe.Object, collection: Any) -> str:
 
 
 def comment_docstring(obj: griffe.Object) -> str | None:
-    """The ``#:`` comment lines right above an attribute, joined; None if there are none."""
+    """Return the ``#:`` comment lines right above an attribute, joined (None if none)."""
     module = obj.module
     if not obj.is_attribute or obj.lineno is None or not module.lines:
         return None
