@@ -147,6 +147,17 @@ def test_sphinx_roles_become_optional_references_and_math():
     assert "\\[\na = b + c\n\\]" in text and text.endswith("after")
 
 
+def test_definition_lists_and_page_mentions_become_markdown():
+    hook = _load_hook("sphinx_roles")
+    text = ("Summary.\n\nSteady state\n    Css per segment\n    and CL.\nCytokines\n    peaks.\n\n"
+            "See docs/nca.md, not `docs/nca.md`.\n\nParameters\n----------\nx : int\n    A value.")
+    got = hook._definitions(text)
+    assert "* **Steady state**: Css per segment and CL.\n* **Cytokines**: peaks." in got
+    assert got.endswith("Parameters\n----------\nx : int\n    A value.")  # sections untouched
+    linked = hook.DOC_PAGE.sub(hook._page_link, got)
+    assert "See [nca.md](../nca.md), not `docs/nca.md`." in linked
+
+
 def test_api_index_lists_every_top_level_name():
     text = (DOCS / "api" / "index.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"\[`(\w+)`\]\[blinapk\.", text))
