@@ -42,38 +42,24 @@ def _missing_docs_packages() -> list[str]:
 
 # ------------------------------------------------------------------ the build
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site built from this checkout with ``mkdocs build --strict``."""
-    missing = _missing_docs_packages()
-    if missing:
-        pytest.skip(f"the docs extra is not installed (missing {', '.join(missing)}); "
-                    'install it with pip install -e ".[docs]"')
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
-                           str(out)], cwd=ROOT, capture_output=True, text=True,
-                          env={**_env(), "NO_MKDOCS_2_WARNING": "1"})
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stderr[-4000:]}"
-    return out
-
-
-def _env() -> dict:
+def _build(out: Path) -> None:
+    """Build the site from this checkout with ``mkdocs build --strict`` into ``out``."""
     import os
 
-    env = dict(os.environ)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                           str(out)], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stderr[-4000:]}"
 
 
-@pytest.mark.slow
-def test_site_builds_strict_with_every_page(site):
+def _check_pages(site: Path) -> None:
     for page in sorted(DOCS.glob("*.md")):
-        assert (site / page.stem / "index.html").exists() or page.stem == "index", page.name
-    assert (site / "index.html").exists()
+        built = site / "index.html" if page.stem == "index" else site / page.stem / "index.html"
+        assert built.exists(), page.name
 
 
-@pytest.mark.slow
-def test_api_reference_documents_every_public_function_and_class(site):
+def _check_api_reference(site: Path) -> None:
     missing = []
     for name in API_PAGES:
         module = importlib.import_module(f"blinapk.{name}")
@@ -87,23 +73,31 @@ def test_api_reference_documents_every_public_function_and_class(site):
             if not any(f'id="{i}"' in html for i in ids):
                 missing.append(f"blinapk.{name}.{attr}")
     assert not missing, f"not in the API reference: {missing}"
-
-
-@pytest.mark.slow
-def test_docstring_roles_and_math_are_rendered(site):
-    html = (site / "api" / "nca" / "index.html").read_text(encoding="utf-8")
-    assert ":func:" not in html and ":class:" not in html
-    assert 'href="#blinapk.nca.compute_css"' in html  # a role became a link
+    nca = (site / "api" / "nca" / "index.html").read_text(encoding="utf-8")
+    assert ":func:" not in nca and ":class:" not in nca
+    assert 'href="#blinapk.nca.compute_css"' in nca  # a role became a link
     assert "arithmatex" in (site / "api" / "pk" / "index.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_cli_page_of_the_site_lists_every_option(site):
+def _check_cli_page(site: Path) -> None:
     html = (site / "cli" / "index.html").read_text(encoding="utf-8")
     for command, options in _cli_options().items():
         assert f"blinapk {command}" in html
         for option in options:
             assert option in html, f"{command} {option}"
+
+
+@pytest.mark.slow
+def test_site_builds_strict(tmp_path):
+    """One build (15-30 s) checked for pages, API reference and CLI reference."""
+    missing = _missing_docs_packages()
+    if missing:
+        pytest.skip(f"the docs extra is not installed (missing {', '.join(missing)}); "
+                    'install it with pip install -e ".[docs]"')
+    _build(tmp_path / "site")
+    _check_pages(tmp_path / "site")
+    _check_api_reference(tmp_path / "site")
+    _check_cli_page(tmp_path / "site")
 
 
 # ------------------------------------------------------------------ without mkdocs
