@@ -27,7 +27,7 @@ __all__ = ["given_er"]
 
 def given_er(endpoint: str, *, intercept: Any, slope: Any, ref: float, metric: str = "css",
              terms: Sequence[CovariateTerm] = (), gamma: Any = None) -> ERFit:
-    """A logistic E-R model with given parameters.
+    """Build a logistic E-R model from given parameters.
 
     Parameters
     ----------

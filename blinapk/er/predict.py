@@ -26,7 +26,7 @@ __all__ = ["check_covariates", "er_draws", "paired_draws", "predict_at", "predic
 
 def paired_draws(n_er: int, n_other: int, max_draws: int = 1000
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices pairing ``n_er`` E-R draws with ``n_other`` draws, evenly spaced.
+    """Pair ``n_er`` E-R draws with ``n_other`` draws by evenly spaced indices.
 
     ``k = min(max_draws, max(n_er, n_other))`` pairs; the shorter set is recycled
     (one PK draw: every E-R draw meets it).
@@ -50,7 +50,7 @@ def er_draws(fit: Any, index: np.ndarray | None = None) -> dict[str, np.ndarray]
 
 
 def prediction_label(fit: Any) -> str:
-    """What :func:`predict_at` returns for this fit, in words."""
+    """Describe in words what :func:`predict_at` returns for this fit."""
     if fit.kind == "binary":
         return f"P({fit.endpoint_label})"
     if fit.kind == "tte":
