@@ -332,5 +332,7 @@ def predict_response(results: xr.Dataset | Mapping[str, xr.Dataset], er: Any, *,
                 "LOWER": float(np.nanquantile(rate, lo_q)),
                 "UPPER": float(np.nanquantile(rate, hi_q))})
     table = pd.DataFrame(rows, columns=["SCENARIO", *by, *RESPONSE_COLUMNS])
-    return table.sort_values(["SCENARIO", "MODEL_NAME", *by], kind="stable").reset_index(
+    table = table.sort_values(["SCENARIO", "MODEL_NAME", *by], kind="stable").reset_index(
         drop=True)
+    table.attrs["ci"] = float(ci)
+    return table
