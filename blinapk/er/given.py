@@ -20,6 +20,7 @@ from blinapk.er.metrics import get_metric
 from blinapk.er.models import ERPriors
 from blinapk.er.outcomes import get_endpoint
 from blinapk.er.result import ERFit
+from blinapk.er.stamp import stamp_er
 from blinapk.errors import ModelSpecError
 
 __all__ = ["given_er"]
@@ -41,12 +42,15 @@ def given_er(endpoint: str, *, intercept: Any, slope: Any, ref: float, metric: s
     metric : str
         Subject exposure metric (``css``, ``css_start``, ``cavg``).
     terms : sequence of CovariateTerm
-        Covariate terms, with ``gamma`` (draws x terms) their effects.
+        Covariate terms (``kind="level"``: an indicator; ``"numeric"``: standardised).
+    gamma : array_like, optional
+        Their effects on the log-odds, ``(n_terms,)`` or ``(n_draws, n_terms)``.
 
     Returns
     -------
     ERFit
-        ``uncertainty="given"``, no data units, no convergence report.
+        ``uncertainty="given"``, no data units, no convergence report; stamped,
+        so :meth:`ERFit.save` writes a file :func:`blinapk.er.load_er` reads.
 
     Examples
     --------
@@ -71,6 +75,8 @@ def given_er(endpoint: str, *, intercept: Any, slope: Any, ref: float, metric: s
     dims = {"er_intercept": ["imputation"], "er_slope": ["imputation"]}
     coords: dict[str, Any] = {"imputation": [0]}
     if terms:
+        if gamma is None:
+            raise ModelSpecError("gamma: give the effect of each covariate term")
         g = np.broadcast_to(np.asarray(gamma, dtype=float).reshape(-1, len(terms)),
                             (n, len(terms)))
         post["er_gamma"] = g[None, :, None, :]
@@ -80,9 +86,11 @@ def given_er(endpoint: str, *, intercept: Any, slope: Any, ref: float, metric: s
         raise ModelSpecError("intercept, slope: expected finite numbers")
     idata = az.from_dict(posterior=post, dims=dims, coords=coords)
     empty = pd.DataFrame({"ID": pd.Series(dtype=object), "REASON": pd.Series(dtype=str)})
-    return ERFit(idata=idata, endpoint=ep.name, kind="binary", model_name="logistic",
-                 metric=metric, uncertainty="given", n_imputations=1,
-                 units=pd.DataFrame({"ID": pd.Series(dtype=object)}), terms=tuple(terms),
-                 log_ref=float(np.log(ref)), log_sd=1.0, time_scale=1.0,
-                 landmark_months=12.0, excluded=empty, regimens=None, priors=ERPriors(),
-                 settings={"given": True}, exposure_source="given")
+    fit = ERFit(idata=idata, endpoint=ep.name, kind="binary", model_name="logistic",
+                metric=metric, uncertainty="given", n_imputations=1,
+                units=pd.DataFrame({"ID": pd.Series(dtype=object)}), terms=tuple(terms),
+                log_ref=float(np.log(ref)), log_sd=1.0, time_scale=1.0,
+                landmark_months=12.0, excluded=empty, regimens=None, priors=ERPriors(),
+                settings={"given": True}, exposure_source="given")
+    stamp_er(fit)  # so that fit.save() writes a file load_er reads
+    return fit
