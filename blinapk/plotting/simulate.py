@@ -185,10 +185,10 @@ def plot_response_rates(predictions: Any, *, ax: Any = None) -> Any:
     labels = [" ".join(r) for r in rows.itertuples(index=False)]
     models = list(dict.fromkeys(table["MODEL_NAME"]))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.45 * len(labels) * max(1, len(models))))
+        fig, ax = plt.subplots(figsize=(7.5, 2.0 + 0.5 * len(labels) + 0.25 * len(models)))
     else:
         fig = ax.get_figure()
-    step = 0.8 / max(1, len(models))
+    step = 0.3 / max(1, len(models))  # models of one row stay close to its label
     for k, model in enumerate(models):
         part = table[table["MODEL_NAME"] == model]
         key = part[["SCENARIO", *groups]].astype(str).agg(" ".join, axis=1)
@@ -199,13 +199,13 @@ def plot_response_rates(predictions: Any, *, ax: Any = None) -> Any:
                     fmt="o", color=f"C{k % 10}", capsize=3, ms=5,
                     label=f"{model}: {part['PREDICTION'].iloc[0]} ({part['METRIC'].iloc[0]})")
     ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ci = table.attrs.get("ci")
     mass = f"{100 * ci:g} % " if ci else ""
     ax.set_xlabel(f"predicted rate (%): posterior median and {mass}credible interval")
     ax.set_title("Predicted rates from exposure-response models")
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(fontsize=8, frameon=False, loc="best")
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.tight_layout()
     return fig
