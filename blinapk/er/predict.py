@@ -21,7 +21,7 @@ from blinapk.er.design import design_matrix
 from blinapk.er.models import linear_predictor, respond
 from blinapk.errors import ModelSpecError
 
-__all__ = ["check_covariates", "er_draws", "paired_draws", "predict_at", "prediction_label"]
+__all__ = ["check_covariates", "er_draws", "paired_draws", "predict_at"]
 
 
 def paired_draws(n_er: int, n_other: int, max_draws: int = 1000
@@ -47,15 +47,6 @@ def er_draws(fit: Any, index: np.ndarray | None = None) -> dict[str, np.ndarray]
 
     p = pooled_params(fit, None)
     return p if index is None else {k: v[index] for k, v in p.items()}
-
-
-def prediction_label(fit: Any) -> str:
-    """Describe in words what :func:`predict_at` returns for this fit."""
-    if fit.kind == "binary":
-        return f"P({fit.endpoint_label})"
-    if fit.kind == "tte":
-        return f"{fit.endpoint_label}: event-free at {fit.landmark_months:g} months"
-    return f"{fit.endpoint_label}: median peak above baseline (pg/mL)"
 
 
 def check_covariates(fit: Any, frame: pd.DataFrame, where: str = "data") -> None:

@@ -45,7 +45,8 @@ import xarray as xr
 
 from blinapk.dosing import Regimen, regimen_from_dict
 from blinapk.er.outcomes import CHILD_AGE
-from blinapk.er.predict import er_draws, paired_draws, predict_at, prediction_label
+from blinapk.er.predict import er_draws, paired_draws, predict_at
+from blinapk.er.summary import response_label
 from blinapk.errors import ModelSpecError
 from blinapk.simulate.exposure_summary import DEFAULT_BANDS, _groups, _label, _merge
 
@@ -323,7 +324,7 @@ def predict_response(results: xr.Dataset | Mapping[str, xr.Dataset], er: Any, *,
             rows.append({
                 "SCENARIO": scenario, **dict(zip(by, group, strict=True)),
                 "MODEL_NAME": name, "ENDPOINT": fit.endpoint,
-                "PREDICTION": prediction_label(fit), "METRIC": fit.metric,
+                "PREDICTION": response_label(fit), "METRIC": fit.metric,
                 "EXPOSURE": models[name].exposure, "N_SUBJECTS": int(n_ok[0]),
                 "N_MISSING": int(st["total"][0] - n_ok[0]), "N_DRAWS": len(rate),
                 "EXPOSURE_GMEAN": float(np.exp(st["logx"].sum() / n_ok.sum()))
