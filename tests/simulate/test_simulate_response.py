@@ -192,3 +192,18 @@ def test_known_truth_rate_at_the_label_regimen_is_in_the_interval(known_truth):
     truth = expit(model["remission.intercept"] + 1.0 * np.log(x / model["remission.css_ref"]))
     assert row["LOWER"] <= truth.mean() <= row["UPPER"]
     assert row["N_DRAWS"] == 600 and row["UPPER"] - row["LOWER"] < 0.2
+
+
+def test_lazy_dask_results_give_the_same_rates():
+    pytest.importorskip("dask")
+    fit = given_er("crcrh", intercept=[-0.3, 0.0, 0.3], slope=0.8, ref=500.0)
+    eager = simulate_exposure(3000, seed=6, population="mixed", regimen="weight_based_rr",
+                              chunk_size=1000)
+    lazy = simulate_exposure(3000, seed=6, population="mixed", regimen="weight_based_rr",
+                             chunk_size=1000, dask="synchronous")
+    a = predict_response(eager, fit, by=("ARM",))
+    b = predict_response(lazy, fit, by=("ARM",))
+    cols = ["ARM", "N_SUBJECTS", "MEAN", "MEDIAN", "LOWER", "UPPER", "EXPOSURE_GMEAN"]
+    np.testing.assert_allclose(a[cols[2:]].to_numpy(float), b[cols[2:]].to_numpy(float),
+                               rtol=1e-12)
+    assert a[cols[:2]].equals(b[cols[:2]])
