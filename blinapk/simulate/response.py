@@ -212,13 +212,13 @@ def _partial(block: Mapping[str, np.ndarray], *, models: Mapping[str, _Model], b
     total = onehot.sum(axis=0)
     out: dict[tuple, dict[str, np.ndarray]] = {}
     for name, m in models.items():
-        x_pk = m.select(block)[m.i_pk]  # (pair, subject)
+        x_all = m.select(block)  # (draw, subject)
         covs = _covariate_frame(block, m.covariates)
         sums = {s: np.zeros((len(m.i_pk), len(labels))) for s in ("sum", "n", "logx")}
         step = max(1, _CELLS // len(m.i_pk))
         for a in range(0, n, step):
             cols = slice(a, min(n, a + step))
-            x = x_pk[:, cols]
+            x = x_all[:, cols][m.i_pk]  # (pair, subject): one sub-block at a time
             ok = np.isfinite(x) & (x > 0)
             x = np.where(ok, x, 1.0)
             sub = None if covs is None else covs.iloc[cols].reset_index(drop=True)
