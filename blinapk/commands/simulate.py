@@ -8,7 +8,9 @@ Two modes:
   Css per dose level, average concentration and time above a threshold of
   ``--n`` virtual patients (:func:`blinapk.simulate.simulate_exposure`),
   summarised by BSA band with target attainment
-  (:func:`blinapk.report.write_exposure`).
+  (:func:`blinapk.report.write_exposure`); with ``--er ER.nc`` (repeatable),
+  the predicted rates of those exposure-response fits per regimen arm
+  (:func:`blinapk.simulate.predict_response`).
 """
 
 from __future__ import annotations
@@ -88,6 +90,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("--by", default="BSA_BAND",
                      help="comma-separated grouping of the summary (default BSA_BAND; e.g. "
                      "ARM,BSA_BAND or WT_BAND; '' for none)")
+    exp.add_argument("--er", action="append", metavar="ER.nc",
+                     help="an exposure-response fit (blinapk er's er.nc; repeatable): predicted "
+                     "response / adverse-event rates with credible intervals "
+                     "(predicted_rates.csv, .png); a cavg model needs the matching --window, "
+                     "e.g. C1_ON=0:672")
+    exp.add_argument("--er-by", default="ARM",
+                     help="comma-separated grouping of the predicted rates (default ARM; '' "
+                     "for none)")
     exp.add_argument("--chunk-size", type=int, default=None,
                      help="patients per chunk (default 100000)")
     exp.add_argument("--dask", metavar="SCHEDULER", nargs="?", const="threads",
@@ -96,7 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _is_exposure(args: argparse.Namespace) -> bool:
-    return bool(args.regimen or args.population or args.fit)
+    return bool(args.regimen or args.population or args.fit or args.er)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -203,8 +213,33 @@ def _run_exposure(args: argparse.Namespace) -> int:
     label = f"{regimen} ({Path(str(population)).stem})"
     summary = summarize_exposure({label: ds}, by=by)
     curve = summarize_exposure({label: ds}, by=("BSA_BAND",), bands={"BSA": CURVE_BANDS})
-    paths = write_exposure({label: ds}, summary, args.out, curve=curve)
+    responses = _responses({label: ds}, args)
+    paths = write_exposure({label: ds}, summary, args.out, curve=curve, responses=responses)
     print(f"simulated exposure of {args.n:,} patients x {args.draws} draw(s) "
           f"({label}, source {args.fit or args.card})")
+    if responses is not None:
+        print(_response_text(responses))
     print(exposure_text(summary, paths))
     return 0
+
+
+def _responses(results: dict, args: argparse.Namespace):
+    if not args.er:
+        return None
+    from blinapk.er import load_er
+    from blinapk.simulate import predict_response
+
+    by = tuple(b.strip() for b in args.er_by.split(",") if b.strip())
+    return predict_response(results, [load_er(p) for p in args.er], by=by)
+
+
+def _response_text(table) -> str:
+    groups = list(table.columns[1:list(table.columns).index("MODEL_NAME")])
+    ci = 100 * table.attrs.get("ci", 0.9)
+    lines = []
+    for _, r in table.iterrows():
+        where = " ".join(f"{g}={r[g]}" for g in groups)
+        lines.append(f"{r['SCENARIO']} {where} {r['PREDICTION']} = {100 * r['MEDIAN']:.1f} % "
+                     f"({ci:g} % CrI {100 * r['LOWER']:.1f}-{100 * r['UPPER']:.1f}; "
+                     f"{r['EXPOSURE']}, n = {int(r['N_SUBJECTS']):,})".replace("  ", " "))
+    return "\n".join(lines)

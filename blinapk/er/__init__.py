@@ -31,9 +31,11 @@ from blinapk.er.exposure import (
     posterior_exposure,
 )
 from blinapk.er.fit import UNCERTAINTY, fit_er
+from blinapk.er.given import given_er
 from blinapk.er.metrics import EVENT_METRICS, METRICS, SUBJECT_METRICS, plan_exposure
 from blinapk.er.models import DEFAULT_MODEL, MODELS, ERPriors
 from blinapk.er.outcomes import ENDPOINTS, Outcomes, derive_outcomes, get_endpoint_kind
+from blinapk.er.predict import predict_at
 from blinapk.er.regimens import LABEL_REGIMENS
 from blinapk.er.result import ERFit
 from blinapk.er.stamp import load_er
@@ -59,6 +61,7 @@ __all__ = [
     "exposure_from_params",
     "fit_er",
     "get_endpoint_kind",
+    "given_er",
     "interval_covers",
     "load_er",
     "make_design",
@@ -67,5 +70,6 @@ __all__ = [
     "pk_draws",
     "plan_exposure",
     "posterior_exposure",
+    "predict_at",
     "summarize_er",
 ]

@@ -13,10 +13,15 @@ from blinapk.plotting.nca import (
 )
 from blinapk.plotting.poppk import plot_pair, plot_rank, plot_trace
 from blinapk.plotting.priors import plot_prior_posterior
-from blinapk.plotting.simulate import plot_css_distribution, plot_target_attainment
+from blinapk.plotting.simulate import (
+    plot_css_distribution,
+    plot_response_rates,
+    plot_target_attainment,
+)
 from blinapk.plotting.vpc import plot_vpc
 
 __all__ = ["plot_ae_forest", "plot_css_by_dose", "plot_css_distribution", "plot_cytokines",
            "plot_dose_selection", "plot_er", "plot_gof", "plot_individual_fits", "plot_km",
            "plot_pair", "plot_prior_posterior", "plot_profile_pages", "plot_profiles", "plot_rank",
-           "plot_response", "plot_target_attainment", "plot_trace", "plot_vpc"]
+           "plot_response", "plot_response_rates", "plot_target_attainment", "plot_trace",
+           "plot_vpc"]

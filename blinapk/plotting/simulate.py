@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_css_distribution", "plot_target_attainment"]
+__all__ = ["plot_css_distribution", "plot_response_rates", "plot_target_attainment"]
 
 
 def _scenarios(results: Any) -> dict[str, Any]:
@@ -156,5 +156,56 @@ def plot_target_attainment(attainment: Any, *, x: str = "BSA_BAND", metric: str 
     ax.set_title("Probability of target attainment")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_response_rates(predictions: Any, *, ax: Any = None) -> Any:
+    """Predicted response / adverse-event rate per regimen (and group) with credible intervals.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        The table of :func:`~blinapk.simulate.predict_response`.
+    ax : matplotlib Axes, optional
+        Draw here instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per scenario (and group): the posterior median rate (dot)
+        and its credible interval (line), one colour per E-R model.
+    """
+    import matplotlib.pyplot as plt
+
+    table = predictions
+    groups = [c for c in table.columns if c not in ("SCENARIO", "MODEL_NAME") and
+              list(table.columns).index(c) < list(table.columns).index("MODEL_NAME")]
+    rows = table[["SCENARIO", *groups]].drop_duplicates().astype(str)
+    labels = [" ".join(r) for r in rows.itertuples(index=False)]
+    models = list(dict.fromkeys(table["MODEL_NAME"]))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 2.0 + 0.5 * len(labels) + 0.25 * len(models)))
+    else:
+        fig = ax.get_figure()
+    step = 0.3 / max(1, len(models))  # models of one row stay close to its label
+    for k, model in enumerate(models):
+        part = table[table["MODEL_NAME"] == model]
+        key = part[["SCENARIO", *groups]].astype(str).agg(" ".join, axis=1)
+        y = np.array([labels.index(v) for v in key]) + (k - (len(models) - 1) / 2) * step
+        med = part["MEDIAN"].to_numpy(float)
+        ax.errorbar(100 * med, y, xerr=[100 * (med - part["LOWER"].to_numpy(float)),
+                                        100 * (part["UPPER"].to_numpy(float) - med)],
+                    fmt="o", color=f"C{k % 10}", capsize=3, ms=5,
+                    label=f"{model}: {part['PREDICTION'].iloc[0]} ({part['METRIC'].iloc[0]})")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlim(0, 100)
+    ci = table.attrs.get("ci")
+    mass = f"{100 * ci:g} % " if ci else ""
+    ax.set_xlabel(f"predicted rate (%): posterior median and {mass}credible interval")
+    ax.set_title("Predicted rates from exposure-response models")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.tight_layout()
     return fig

@@ -19,7 +19,8 @@ import pandas as pd
 
 from blinapk.report.tables import to_markdown, write_csv
 
-__all__ = ["EXPOSURE_OUTPUTS", "exposure_text", "patient_table", "write_exposure"]
+__all__ = ["EXPOSURE_OUTPUTS", "RESPONSE_UNITS", "exposure_text", "patient_table",
+           "response_markdown", "write_exposure"]
 
 #: Files written by :func:`write_exposure` (figures only with ``figures=True``).
 EXPOSURE_OUTPUTS: Mapping[str, str] = {
@@ -31,7 +32,13 @@ EXPOSURE_OUTPUTS: Mapping[str, str] = {
     "summary": "summary.md",
     "css_figure": "css_distribution.png",
     "curve_figure": "target_attainment_bsa.png",
+    "responses": "predicted_rates.csv",
+    "responses_figure": "predicted_rates.png",
 }
+#: Units row of ``predicted_rates.csv`` (rates are fractions, 0-1).
+RESPONSE_UNITS: Mapping[str, str] = {"EXPOSURE_GMEAN": "pg/mL", "MEAN": "fraction",
+                                     "MEDIAN": "fraction", "LOWER": "fraction",
+                                     "UPPER": "fraction"}
 
 
 def _lazy(ds: Any) -> bool:
@@ -94,8 +101,25 @@ def _summary_markdown(results: Mapping[str, Any], distribution: pd.DataFrame,
     return "\n".join(lines)
 
 
+def response_markdown(predictions: pd.DataFrame) -> str:
+    """Markdown section of the predicted rates (:func:`~blinapk.simulate.predict_response`)."""
+    ci = predictions.attrs.get("ci", 0.9)
+    groups = [c for c in predictions.columns[1:list(predictions.columns).index("MODEL_NAME")]]
+    table = predictions.assign(**{
+        "RATE (%)": [f"{100 * m:.1f} ({100 * lo:.1f}-{100 * hi:.1f})" for m, lo, hi in
+                     predictions[["MEDIAN", "LOWER", "UPPER"]].itertuples(index=False)]})
+    keep = ["SCENARIO", *groups, "MODEL_NAME", "PREDICTION", "EXPOSURE", "N_SUBJECTS",
+            "N_DRAWS", "EXPOSURE_GMEAN", "RATE (%)"]
+    return "\n".join([
+        "## Predicted rates from exposure-response models", "",
+        f"Posterior median and {100 * ci:g} % credible interval of the rate over the "
+        "virtual patients (E-R draws paired with PK draws); EXPOSURE_GMEAN in pg/mL.", "",
+        to_markdown(table[keep]), ""])
+
+
 def write_exposure(results: Any, summary: Any, out_dir: str | Path, *, curve: Any = None,
-                   per_patient: bool | None = None, figures: bool = True) -> dict[str, Path]:
+                   per_patient: bool | None = None, figures: bool = True,
+                   responses: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the output files of a simulated-exposure run.
 
     Parameters
@@ -112,6 +136,9 @@ def write_exposure(results: Any, summary: Any, out_dir: str | Path, *, curve: An
         Write ``patients.csv``; default: when every result is in memory.
     figures : bool, default True
         Write the PNG figures (in-memory results only for the Css distribution).
+    responses : DataFrame, optional
+        Predicted rates of :func:`~blinapk.simulate.predict_response`: written to
+        ``predicted_rates.csv`` (units row), ``summary.md`` and ``predicted_rates.png``.
 
     Returns
     -------
@@ -139,14 +166,35 @@ def write_exposure(results: Any, summary: Any, out_dir: str | Path, *, curve: An
     path = out / names["settings"]
     path.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     paths["settings"] = path
+    text = _summary_markdown({k or "run": v for k, v in results.items()},
+                             summary.distribution, summary.attainment)
+    if responses is not None:
+        paths["responses"] = write_csv(responses, out / names["responses"],
+                                       units=RESPONSE_UNITS)
+        text += "\n" + response_markdown(responses)
     path = out / names["summary"]
-    path.write_text(_summary_markdown({k or "run": v for k, v in results.items()},
-                                      summary.distribution, summary.attainment),
-                    encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     paths["summary"] = path
     if figures:
         paths |= _figures(results, curve, out, in_memory)
+        if responses is not None:
+            paths |= _response_figure(responses, out)
     return paths
+
+
+def _response_figure(responses: pd.DataFrame, out: Path) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; works without a display
+    import matplotlib.pyplot as plt
+
+    from blinapk.plotting import plot_response_rates
+
+    fig = plot_response_rates(responses)
+    path = out / EXPOSURE_OUTPUTS["responses_figure"]
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return {"responses_figure": path}
 
 
 def _figures(results: Mapping[str, Any], curve: Any, out: Path, in_memory: bool

@@ -25,7 +25,11 @@ concentration, time above a threshold) of up to millions of virtual
 patients (:class:`Population`) on any regimen, with parameters from a model
 card or a fitted posterior (:class:`PosteriorSource`), in memory or chunked
 on dask; :func:`summarize_exposure` gives distributions and probability of
-target attainment. See docs/simulate.md.
+target attainment; with exposure-response models,
+:func:`predict_response` gives the predicted response and adverse-event
+rates per regimen with credible intervals, and
+:func:`dlt_probabilities_from_er` the DLT probability per dose for dose
+finding. See docs/simulate.md.
 """
 
 from blinapk.simulate.chunked import compute_exposure
@@ -48,11 +52,16 @@ from blinapk.simulate.dose_finding import (
     simulate_dose_finding,
 )
 from blinapk.simulate.dose_oc import DoseFindingOC, operating_characteristics
-from blinapk.simulate.dose_toxicity import dlt_probabilities_from_exposure
+from blinapk.simulate.dose_toxicity import (
+    dlt_probabilities_from_er,
+    dlt_probabilities_from_exposure,
+    predict_dose_levels,
+)
 from blinapk.simulate.exposure import DEFAULT_THRESHOLDS, simulate_exposure
 from blinapk.simulate.exposure_summary import ExposureSummary, summarize_exposure
 from blinapk.simulate.population import POPULATION, mosteller_bsa, simulate_population
 from blinapk.simulate.posterior import CardSource, PosteriorSource
+from blinapk.simulate.response import predict_response
 from blinapk.simulate.sampling import PROTOCOL, sampling_schedule
 from blinapk.simulate.source import ParameterSource, resolve_source
 from blinapk.simulate.trial import DATA_COLUMNS, INTERRUPTIONS, SimulatedTrial, simulate_trial
@@ -80,11 +89,14 @@ __all__ = [
     "SimulatedTrial",
     "THREE_PLUS_THREE",
     "compute_exposure",
+    "dlt_probabilities_from_er",
     "dlt_probabilities_from_exposure",
     "load_clinical_model",
     "load_cytokine_model",
     "mosteller_bsa",
     "operating_characteristics",
+    "predict_dose_levels",
+    "predict_response",
     "resolve_population",
     "resolve_source",
     "rolling_six",

@@ -1,4 +1,4 @@
-"""DLT probability per dose from exposure: a logistic in log Css averaged over clearance.
+"""DLT probability per dose from exposure: a logistic in log Css, or a safety E-R model.
 
 For a continuous infusion the steady-state concentration is
 ``Css = R0 / CL``; with a daily dose ``D`` (ug/day) and clearance ``CL``
@@ -10,18 +10,23 @@ is a logistic function of log Css,
 (``css50``: the Css with a 50 % DLT probability; ``slope``: the change of
 the log-odds per unit log Css), and the population probability at a dose is
 its average over the lognormal distribution of CL,
-``log CL ~ N(log cl_median, cl_omega**2)``, by adaptive quadrature.
+``log CL ~ N(log cl_median, cl_omega**2)``, by adaptive quadrature
+(:func:`dlt_probabilities_from_exposure`). :func:`dlt_probabilities_from_er`
+takes the model from an :class:`blinapk.er.ERFit` instead and the exposure
+from virtual patients of a model card or posterior (:func:`predict_dose_levels`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.integrate import quad
 from scipy.special import expit
 
-__all__ = ["dlt_probabilities_from_exposure"]
+__all__ = ["dlt_probabilities_from_er", "dlt_probabilities_from_exposure", "predict_dose_levels"]
 
 SQRT_2PI = float(np.sqrt(2 * np.pi))
 
@@ -83,3 +88,85 @@ def dlt_probabilities_from_exposure(doses: Sequence[float] | np.ndarray, cl_medi
     centre = slope * (log_css_median - np.log(css50))
     return np.array([_mean_logistic_normal(float(m), slope * cl_omega) for m in centre.ravel()]
                     ).reshape(dose.shape)
+
+
+def predict_dose_levels(doses: Sequence[float], er: Any, *, unit: str = "ug/day",
+                        source: Any = "blinatumomab_zhu2020", population: Any = "adult",
+                        n: int = 2000, seed: int = 0, n_draws: int = 1,
+                        max_draws: int = 1000, ci: float = 0.9) -> pd.DataFrame:
+    """Event rate per dose from an E-R model, through the simulated exposure at each dose.
+
+    Each dose is given as a flat continuous infusion (one 28-day cycle,
+    ``unit`` ``ug/day`` or ``ug/m2/day``) to the same ``n`` virtual patients
+    (same ``seed``: common random numbers across doses), their exposure is
+    simulated (:func:`~blinapk.simulate.simulate_exposure`, metric of the
+    model: ``css``, ``css_start`` or ``cavg`` over the infusion or the fit's
+    window) and the model predicts the rate
+    (:func:`~blinapk.simulate.predict_response`).
+
+    Parameters
+    ----------
+    doses : sequence of float
+        Dose per level, lowest first.
+    er : ERFit
+        A binary E-R model of the toxicity (e.g. ``crs3``; :func:`blinapk.er.fit_er`
+        or :func:`blinapk.er.given.given_er`).
+    unit : str
+        Dose unit.
+    source, population, n, seed, n_draws
+        As :func:`~blinapk.simulate.simulate_exposure`.
+    max_draws, ci
+        As :func:`~blinapk.simulate.predict_response`.
+
+    Returns
+    -------
+    DataFrame
+        ``DOSE``, ``UNIT``, ``EXPOSURE_GMEAN`` (pg/mL), ``MEAN`` (posterior
+        mean rate: the probability for a new patient), ``MEDIAN``, ``LOWER``, ``UPPER``.
+    """
+    from blinapk.dosing import CycleSpec, Regimen, Step
+    from blinapk.simulate.exposure import simulate_exposure
+    from blinapk.simulate.response import predict_response
+
+    window = dict(er.settings.get("exposure", {})).get("window") or (0.0, 28 * 24.0)
+    rows = []
+    for dose in np.asarray(doses, dtype=float):
+        if not (np.isfinite(dose) and dose > 0):
+            raise ValueError(f"doses must be > 0, got {dose!r}")
+        reg = Regimen(f"{dose:g} {unit}", (CycleSpec(1, None, (Step(1, float(dose), unit),)),))
+        ds = simulate_exposure(n, seed, source=source, population=population, regimen=reg,
+                               n_draws=n_draws, windows={"ER": tuple(window)}, thresholds=())
+        pick = {"x": ("CAVG", "ER")} if er.metric == "cavg" else None
+        row = predict_response(ds, {"x": er}, exposure=pick, max_draws=max_draws,
+                               ci=ci).iloc[0]
+        rows.append({"DOSE": float(dose), "UNIT": unit, **{k: row[k] for k in (
+            "EXPOSURE_GMEAN", "MEAN", "MEDIAN", "LOWER", "UPPER")}})
+    return pd.DataFrame(rows)
+
+
+def dlt_probabilities_from_er(doses: Sequence[float] | np.ndarray, er: Any, *,
+                              statistic: str = "mean", **kwargs: Any) -> np.ndarray:
+    """DLT probability per dose from a safety E-R model (see :func:`predict_dose_levels`).
+
+    Parameters
+    ----------
+    doses : array_like
+        Dose per level.
+    er : ERFit
+        Binary E-R model of the DLT-defining event.
+    statistic : {"mean", "median"}
+        ``mean``: posterior mean rate (the predictive probability of a DLT
+        for a new patient); ``median``: posterior median.
+    **kwargs
+        Passed to :func:`predict_dose_levels`.
+
+    Returns
+    -------
+    numpy.ndarray
+        P(DLT) per dose, usable as ``p_dlt`` (or, wrapped in
+        :func:`functools.partial`, as a callable of the doses).
+    """
+    if statistic not in ("mean", "median"):
+        raise ValueError(f"statistic must be 'mean' or 'median', got {statistic!r}")
+    table = predict_dose_levels(doses, er, **kwargs)
+    return table[statistic.upper()].to_numpy(float)

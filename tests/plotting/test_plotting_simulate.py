@@ -47,3 +47,20 @@ def test_target_attainment_curve(results, tmp_path):
     plt.close(fig)
     with pytest.raises(ValueError, match="WT_BAND"):
         plot_target_attainment(s, x="WT_BAND")
+
+
+def test_response_rates_figure(results, tmp_path):
+    from blinapk.er import given_er
+    from blinapk.plotting import plot_response_rates
+    from blinapk.simulate import predict_response
+
+    fits = {"crcrh": given_er("crcrh", intercept=[-0.2, 0.0, 0.2], slope=1.0, ref=500.0),
+            "crs3": given_er("crs3", intercept=-3.0, slope=1.0, ref=500.0)}
+    table = predict_response(results, fits)
+    fig = plot_response_rates(table)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["adults", "children"]
+    assert len(ax.get_legend().get_texts()) == 2
+    assert "90 % credible interval" in ax.get_xlabel()
+    fig.savefig(tmp_path / "rates.png")
+    plt.close(fig)

@@ -6,6 +6,8 @@ import argparse
 import json
 
 import pandas as pd
+import pytest
+from scipy.special import expit
 
 from blinapk.commands import simulate
 from blinapk.data import read_clinical, read_dataset
@@ -90,3 +92,27 @@ def test_exposure_mode_from_a_fit_on_dask(tmp_path, known_truth_fit):
 def test_trial_mode_still_needs_a_seed(tmp_path, capsys):
     assert run(["--n", "5", "--out", str(tmp_path / "t.csv")]) == 2
     assert "--seed is required" in capsys.readouterr().err
+
+
+def test_simulate_exposure_with_er_models_writes_predicted_rates(tmp_path, capsys):
+    from blinapk.er import given_er
+    from blinapk.report import read_csv
+
+    given_er("crcrh", intercept=0.0, slope=1.0, ref=500.0).save(tmp_path / "crcrh.nc")
+    given_er("crs3", intercept=[-3.5, -3.0], slope=0.0, ref=500.0).save(tmp_path / "crs3.nc")
+    out = tmp_path / "er_out"
+    assert run(["--regimen", "weight_based_rr", "--population", "mixed", "--n", "300",
+                "--seed", "2", "--er", str(tmp_path / "crcrh.nc"), "--er",
+                str(tmp_path / "crs3.nc"), "--out", str(out)]) == 0
+    table = read_csv(out / "predicted_rates.csv")
+    assert table.attrs["units"]["MEDIAN"] == "fraction"
+    assert table.attrs["units"]["EXPOSURE_GMEAN"] == "pg/mL"
+    assert sorted(set(table["MODEL_NAME"])) == ["crcrh", "crs3"]
+    assert set(table["ARM"]) == {"adult", "paediatric"}
+    crs3 = table[table["MODEL_NAME"] == "crs3"]
+    two = (expit(-3.5) + expit(-3.0)) / 2  # slope 0: the median of the two draws' rates
+    assert crs3["MEDIAN"].tolist() == pytest.approx([two] * 2, rel=1e-12)
+    assert (out / "predicted_rates.png").stat().st_size > 0
+    assert "Predicted rates from exposure-response models" in (out / "summary.md").read_text()
+    printed = capsys.readouterr().out
+    assert "ARM=paediatric P(CR/CRh* within 2 cycles) = " in printed
