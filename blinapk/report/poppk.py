@@ -19,8 +19,8 @@ import pandas as pd
 from blinapk.pk import PARAMETER_UNITS
 from blinapk.report.tables import to_markdown, write_csv
 
-__all__ = ["BASELINE_COVARIATES", "FIT_OUTPUTS", "fit_text", "population_markdown", "summary_markdown",
-           "write_fit", "write_fit_figures"]
+__all__ = ["BASELINE_COVARIATES", "FIT_OUTPUTS", "fit_text", "population_markdown",
+           "summary_markdown", "write_fit", "write_fit_figures"]
 
 #: Files written by :func:`write_fit`, in order (``ledger.csv`` only when the fit has
 #: its ledger, the figures only with ``figures=True``, ``trace.png`` and ``rank.png``

@@ -69,7 +69,7 @@ def format_number(value: Any, digits: int = DIGITS) -> str:
 
 
 def _whole(column: pd.Series) -> bool:
-    """True when every present value of a numeric column is a whole number."""
+    """Tell whether every present value of a numeric column is a whole number."""
     if not pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column):
         return False
     v = column.to_numpy(dtype=float, na_value=np.nan)
@@ -93,6 +93,8 @@ class HtmlTable:
         Caption (names the CSV file).
     n_more : int
         Rows of the file not shown.
+    numeric : tuple of bool
+        Whether each column holds numbers (right-aligned).
     """
 
     columns: tuple[str, ...]
@@ -100,6 +102,7 @@ class HtmlTable:
     rows: tuple[tuple[str, ...], ...]
     caption: str
     n_more: int = 0
+    numeric: tuple[bool, ...] = ()
 
     @property
     def has_units(self) -> bool:
@@ -133,17 +136,22 @@ def html_table(frame: pd.DataFrame, caption: str, *, columns: list[str] | None =
         frame = frame[[c for c in columns if c in frame.columns]]
     shown = frame.head(max_rows)
     whole = {c: _whole(frame[c]) for c in frame.columns}
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c].dtype)
+               and not pd.api.types.is_bool_dtype(frame[c].dtype) for c in frame.columns}
     rows = []
     for row in shown.itertuples(index=False):
         cells = []
         for col, v in zip(frame.columns, row, strict=True):
             if whole[col] and isinstance(v, float | np.floating) and np.isfinite(v):
                 v = int(v)
-            cells.append(format_number(v, digits))
+            # a blank text cell (a dimensionless UNIT, no REASON) is blank, not missing
+            text = format_number(v, digits)
+            cells.append("" if text == "NA" and not numeric[col] else text)
         rows.append(tuple(cells))
     return HtmlTable(columns=tuple(str(c) for c in frame.columns),
                      units=tuple(str(units.get(c, "")) for c in frame.columns),
-                     rows=tuple(rows), caption=caption, n_more=max(len(frame) - max_rows, 0))
+                     rows=tuple(rows), caption=caption, n_more=max(len(frame) - max_rows, 0),
+                     numeric=tuple(numeric[c] for c in frame.columns))
 
 
 def _is_number(text: str) -> bool:

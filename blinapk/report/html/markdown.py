@@ -44,7 +44,7 @@ def markdown_part(path: Path, heading: str) -> str:
 
 
 def markdown_table(text: str) -> pd.DataFrame | None:
-    """The first GitHub-flavoured Markdown table of ``text`` as strings (None without one).
+    r"""Parse the first GitHub-flavoured Markdown table of ``text`` (None without one).
 
     Parameters
     ----------

@@ -31,7 +31,7 @@ __all__ = ["build_sections", "render_html_report", "write_html_report"]
 
 
 def build_sections(results_dir: str | Path) -> list[Section]:
-    """The sections of the report of a results directory, in reading order.
+    """Build the sections of the report of a results directory, in reading order.
 
     Data, NCA, population PK, model qualification, endpoints,
     exposure-response and simulated regimens are always there (saying what
@@ -97,7 +97,16 @@ def render_html_report(results_dir: str | Path, *, title: str = "blinapk report"
     return env.get_template("report.html.j2").render(
         title=title, style=css, sections=build_sections(results), version=__version__,
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), results=str(results.resolve()),
-        manifest=manifest, settings=manifest.get("settings", {}), digits=DIGITS)
+        manifest=manifest, settings=_settings(manifest), digits=DIGITS)
+
+
+def _settings(manifest: dict) -> dict[str, str]:
+    """Each step's settings as one line ``key=value, ...``."""
+    out = {}
+    for step, value in manifest.get("settings", {}).items():
+        out[step] = (", ".join(f"{k}={v}" for k, v in value.items())
+                     if isinstance(value, dict) else str(value))
+    return out
 
 
 def write_html_report(results_dir: str | Path, out: str | Path | None = None, *,

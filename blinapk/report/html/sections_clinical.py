@@ -42,7 +42,7 @@ def _figures(d: Path, outputs, items, blocks: list) -> None:
 
 
 def _fenced(path: Path) -> str:
-    """The first fenced block of a Markdown file ("" when none)."""
+    """Return the first fenced block of a Markdown file ("" when none)."""
     if not path.is_file():
         return ""
     parts = path.read_text(encoding="utf-8").split("```")
@@ -125,7 +125,7 @@ def er_section(results: Path) -> Section:
 
 
 def simulation_section(results: Path) -> Section:
-    """Simulated exposure of virtual patients: Css by group and dose level, target attainment.
+    """Report simulated exposure: Css by scenario, group and dose level, target attainment.
 
     Parameters
     ----------

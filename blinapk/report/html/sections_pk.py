@@ -30,7 +30,7 @@ ENDPOINTS_MARKER = output(ENDPOINT_OUTPUTS, "response.csv")
 
 
 def missing(id_: str, title: str, what: str, command: str) -> Section:
-    """A section whose results are absent: says so and names the command that makes them.
+    """Make the section of absent results: say so and name the command that makes them.
 
     Parameters
     ----------
@@ -60,7 +60,7 @@ def _ledger_counts(path: Path) -> pd.DataFrame:
 
 
 def data_section(results: Path, manifest: dict) -> Section:
-    """The data analysed and the fate of every row (the ledgers of each analysis).
+    """Report the data analysed and the fate of every row (the ledgers of each analysis).
 
     Parameters
     ----------
@@ -130,7 +130,7 @@ def nca_section(results: Path) -> Section:
 
 
 def poppk_section(results: Path) -> Section:
-    """The population parameters with credible intervals, convergence gates, sampler figures.
+    """Report the population parameters, convergence gates and sampler figures.
 
     Parameters
     ----------
