@@ -288,7 +288,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     ds = load_example()
     print(f"example study: {example_path()} ({len(ds.subjects)} subjects, {ds.n_rows} rows)")
-    write_manifest(out, data=example_path(), settings=_settings(wanted))
+    write_manifest(out, data=f"{example_path().name} (the shipped example, "
+                   "blinapk.datasets.example_path())", settings=_settings(wanted))
     steps = [s for s in STEPS if s.name in wanted]
     total, start = 0, time.perf_counter()
     for i, step in enumerate(steps, 1):

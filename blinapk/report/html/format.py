@@ -17,10 +17,12 @@ import pandas as pd
 
 from blinapk.report.tables import read_csv
 
-__all__ = ["DIGITS", "HtmlTable", "format_number", "html_table", "read_table"]
+__all__ = ["DIGITS", "PRECISE_COLUMNS", "HtmlTable", "format_number", "html_table", "read_table"]
 
 #: Significant digits of the floats shown in the report.
 DIGITS = 3
+#: Columns shown with more digits: R-hat is judged against 1.01.
+PRECISE_COLUMNS = {"R_HAT": 4}
 
 
 def format_number(value: Any, digits: int = DIGITS) -> str:
@@ -95,6 +97,8 @@ class HtmlTable:
         Rows of the file not shown.
     numeric : tuple of bool
         Whether each column holds numbers (right-aligned).
+    empty : tuple of str
+        Columns of the file without any value (not drawn).
     """
 
     columns: tuple[str, ...]
@@ -103,6 +107,7 @@ class HtmlTable:
     caption: str
     n_more: int = 0
     numeric: tuple[bool, ...] = ()
+    empty: tuple[str, ...] = ()
 
     @property
     def has_units(self) -> bool:
@@ -134,6 +139,9 @@ def html_table(frame: pd.DataFrame, caption: str, *, columns: list[str] | None =
     units = frame.attrs.get("units", {})
     if columns is not None:
         frame = frame[[c for c in columns if c in frame.columns]]
+    # a column without any value is named under the table instead of drawn empty
+    empty = tuple(str(c) for c in frame.columns if len(frame) and frame[c].isna().all())
+    frame = frame[[c for c in frame.columns if str(c) not in empty]]
     shown = frame.head(max_rows)
     whole = {c: _whole(frame[c]) for c in frame.columns}
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c].dtype)
@@ -145,13 +153,13 @@ def html_table(frame: pd.DataFrame, caption: str, *, columns: list[str] | None =
             if whole[col] and isinstance(v, float | np.floating) and np.isfinite(v):
                 v = int(v)
             # a blank text cell (a dimensionless UNIT, no REASON) is blank, not missing
-            text = format_number(v, digits)
+            text = format_number(v, PRECISE_COLUMNS.get(col, digits))
             cells.append("" if text == "NA" and not numeric[col] else text)
         rows.append(tuple(cells))
     return HtmlTable(columns=tuple(str(c) for c in frame.columns),
                      units=tuple(str(units.get(c, "")) for c in frame.columns),
                      rows=tuple(rows), caption=caption, n_more=max(len(frame) - max_rows, 0),
-                     numeric=tuple(numeric[c] for c in frame.columns))
+                     numeric=tuple(numeric[c] for c in frame.columns), empty=empty)
 
 
 def _is_number(text: str) -> bool:

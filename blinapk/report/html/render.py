@@ -11,23 +11,16 @@ from pathlib import Path
 
 from blinapk._version import __version__
 from blinapk.errors import BlinapkError
-from blinapk.report.html.blocks import Figure, Section, Text
+from blinapk.report.html.blocks import Figure, Section, Text, build_section
 from blinapk.report.html.format import DIGITS, HtmlTable
 from blinapk.report.html.manifest import read_manifest
-from blinapk.report.html.sections_clinical import (
-    dose_finding_section,
-    endpoints_section,
-    er_section,
-    simulation_section,
-)
-from blinapk.report.html.sections_pk import (
-    data_section,
-    nca_section,
-    poppk_section,
-    qualification_section,
-)
+from blinapk.report.html.sections_clinical import DOSE_FINDING, ENDPOINTS, ER, SIMULATION
+from blinapk.report.html.sections_pk import NCA, POPPK, QUALIFICATION, data_section
 
-__all__ = ["build_sections", "render_html_report", "write_html_report"]
+#: Sections after the data section, in reading order.
+SECTIONS = (NCA, POPPK, QUALIFICATION, ENDPOINTS, ER, SIMULATION, DOSE_FINDING)
+
+__all__ = ["SECTIONS", "build_sections", "render_html_report", "write_html_report"]
 
 
 def build_sections(results_dir: str | Path) -> list[Section]:
@@ -48,11 +41,8 @@ def build_sections(results_dir: str | Path) -> list[Section]:
     list of Section
     """
     results = Path(results_dir)
-    sections = [data_section(results, read_manifest(results)), nca_section(results),
-                poppk_section(results), qualification_section(results),
-                endpoints_section(results), er_section(results), simulation_section(results)]
-    dose = dose_finding_section(results)
-    return sections + ([dose] if dose is not None else [])
+    sections = [build_section(results, spec) for spec in SECTIONS]
+    return [data_section(results, read_manifest(results)), *(s for s in sections if s)]
 
 
 def _environment():
@@ -96,7 +86,7 @@ def render_html_report(results_dir: str | Path, *, title: str = "blinapk report"
     css = env.loader.get_source(env, "style.css")[0]
     return env.get_template("report.html.j2").render(
         title=title, style=css, sections=build_sections(results), version=__version__,
-        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), results=str(results.resolve()),
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), results=str(results),
         manifest=manifest, settings=_settings(manifest), digits=DIGITS)
 
 
