@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-__all__ = ["html_repr"]
+__all__ = ["html_repr", "posterior_repr"]
 
 
 def html_repr(title: str, *tables: tuple[str, Any], note: str = "", max_rows: int = 12,
@@ -51,3 +51,30 @@ def html_repr(title: str, *tables: tuple[str, Any], note: str = "", max_rows: in
         parts.append(f"<p><i>{html.escape(note)}</i></p>")
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def posterior_repr(title: str, summary: Any, converged: bool | None, note: str) -> str:
+    """Render a fit: title with its convergence verdict, medians and credible intervals.
+
+    Parameters
+    ----------
+    title : str
+        What was fitted.
+    summary : DataFrame
+        Named parameters (``PARAMETER, UNIT, MEDIAN, LOWER, UPPER, R_HAT`` shown).
+    converged : bool or None
+        Convergence gates passed, failed, or not applicable (MAP, Laplace).
+    note : str
+        Where the rest is.
+
+    Returns
+    -------
+    str
+    """
+    gates = {None: "no convergence gates", True: "convergence gates passed",
+             False: "convergence gates FAILED"}[converged]
+    cols = [c for c in ("PARAMETER", "UNIT", "MEDIAN", "LOWER", "UPPER", "R_HAT")
+            if c in summary.columns]
+    ci = summary.attrs.get("ci", 0.9)
+    return html_repr(f"{title}, {gates}", (f"{100 * ci:g} % credible intervals", summary[cols]),
+                     note=note)

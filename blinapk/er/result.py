@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from blinapk._html import html_repr
+from blinapk._html import posterior_repr
 from blinapk.er.design import CovariateTerm, ERDesign, design_matrix
 from blinapk.er.metrics import get_metric
 from blinapk.er.models import ERPriors
@@ -118,16 +118,11 @@ class ERFit:
         return None if self.convergence is None else self.convergence.passed
 
     def _repr_html_(self) -> str:
-        gates = {None: "no convergence gates", True: "convergence gates passed",
-                 False: "convergence gates FAILED"}[self.converged]
-        table = self.summary()
-        cols = [c for c in ("PARAMETER", "UNIT", "MEDIAN", "LOWER", "UPPER", "R_HAT")
-                if c in table.columns]
-        return html_repr(f"ERFit: {self.endpoint_label} vs {self.metric_label}, "
-                         f"{self.model_name} model, {self.uncertainty} exposure, "
-                         f"{len(self.units)} units ({len(self.excluded)} excluded), {gates}",
-                         ("90 % credible intervals", table[cols]),
-                         note="curve: .curve(); quartiles: .quartiles(); regimens: .regimens")
+        return posterior_repr(f"ERFit: {self.endpoint_label} vs {self.metric_label}, "
+                              f"{self.model_name} model, {self.uncertainty} exposure, "
+                              f"{len(self.units)} units ({len(self.excluded)} excluded)",
+                              self.summary(), self.converged,
+                              "curve: .curve(); quartiles: .quartiles(); regimens: .regimens")
 
     def summary(self, ci: float = 0.9) -> pd.DataFrame:
         """Named parameters (:func:`blinapk.er.summary.summarize_er`)."""

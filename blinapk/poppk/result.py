@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from blinapk._html import html_repr
+from blinapk._html import posterior_repr
 from blinapk.data import RowLedger
 from blinapk.mcmc import ConvergenceReport
 from blinapk.poppk.priors import PriorConfig
@@ -73,14 +73,9 @@ class PopPKFit:
 
     def _repr_html_(self) -> str:
         n = self.idata.posterior.sizes.get("subject", 0)
-        gates = {None: "no convergence gates", True: "convergence gates passed",
-                 False: "convergence gates FAILED"}[self.converged]
-        table = self.summary()
-        cols = [c for c in ("PARAMETER", "UNIT", "MEDIAN", "LOWER", "UPPER", "R_HAT")
-                if c in table.columns]
-        return html_repr(f"PopPKFit: {self.spec.structure}, {self.method} ({self.sampler}), "
-                         f"{n} subjects, {gates}", ("90 % credible intervals", table[cols]),
-                         note="full table: .summary(); per subject: .individual()")
+        return posterior_repr(f"PopPKFit: {self.spec.structure}, {self.method} ({self.sampler}), "
+                              f"{n} subjects", self.summary(), self.converged,
+                              "full table: .summary(); per subject: .individual()")
 
     @property
     def posterior(self) -> Any:
