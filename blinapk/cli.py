@@ -19,7 +19,7 @@ from blinapk.errors import BlinapkError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("demo", "validate", "simulate", "nca", "fit", "diagnose", "endpoints",
-                             "er")
+                             "er", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

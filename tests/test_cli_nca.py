@@ -1,5 +1,7 @@
 """``blinapk nca`` and ``blinapk demo`` end to end."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,5 +79,14 @@ def test_demo_runs_on_the_example(tmp_path, capsys):
     assert set(pd.read_csv(e / "km_summary.csv")["ENDPOINT"]) == {"OS", "RFS", "TTR", "DFS"}
     assert set(pd.read_csv(e / "ae_episodes.csv")["EPISODE"]) == {"start", "step", "restart"}
     assert (tmp_path / "demo" / "er" / "er.nc").exists()  # IL-6 peaks vs exposure
-    assert "demo done" in capsys.readouterr().out
+    sim = pd.read_csv(tmp_path / "demo" / "simulate" / "exposure_summary.csv")
+    css_sim = sim[sim["METRIC"] == "CSS"]
+    assert set(css_sim["SCENARIO"]) == {"adults 9 -> 28 ug/day", "children 5 -> 15 ug/m2/day"}
+    assert set(css_sim["N"]) == {2000 * 20}  # patients x posterior draws
+    printed = capsys.readouterr().out
+    assert re.search(r"step (\d+)/\1 report", printed) and "demo done" in printed
+    report = tmp_path / "demo" / "report.html"
+    assert f"report: {report.resolve()}" in printed
+    text = report.read_text(encoding="utf-8")
+    assert "No " not in text.split("<main>")[1][:200] and text.count('class="present"') == 7
     assert main(["demo", "--out", str(tmp_path / "x"), "--steps", "nope"]) == 2

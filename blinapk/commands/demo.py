@@ -9,12 +9,14 @@ wrote. New analyses are added by appending a step.
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 NAME = "demo"
-HELP = "Run the NCA (and other analyses) on the shipped example study; write tables and figures."
+HELP = ("Run the whole analysis on the shipped example study: NCA, population PK with model "
+        "qualification, endpoints, exposure-response, simulated regimens, then the HTML report.")
 
 #: Population-PK fit settings: 500 warm-up + 1000 draws x 2 chains. On the
 #: ~100-subject example: ~45 s of sampling on a loaded 2-core box (nutpie,
@@ -170,6 +172,69 @@ def er_step(dataset, out: Path) -> list[Path]:
     return files
 
 
+#: Simulated regimens of the demo: the label regimens of adults and children, each
+#: given to :data:`SIM_SETTINGS` ``n`` virtual patients with parameters drawn from the
+#: fit step's posterior (the model card when the fit is absent).
+SIM_SCENARIOS = (("adults 9 -> 28 ug/day", "adult", "adult_rr"),
+                 ("children 5 -> 15 ug/m2/day", "paediatric", "paediatric_rr"))
+SIM_SETTINGS = {"n": 2000, "seed": 20240601, "n_draws": 20}
+#: Model card of the simulation when the demo runs without its fit step.
+SIM_CARD = "blinatumomab_zhu2020"
+
+
+def simulate_step(dataset, out: Path) -> list[Path]:
+    """Exposure of virtual adults and children on their label regimens (:data:`SIM_SCENARIOS`).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The example study (unused: the parameters come from the fit).
+    out : Path
+        Output directory; the fit is the ``fit`` step's ``fit.nc`` next to it
+        (:data:`SIM_CARD` when absent).
+
+    Returns
+    -------
+    list of Path
+        Files written (:func:`blinapk.report.write_exposure`).
+    """
+    from blinapk.report import exposure_text, write_exposure
+    from blinapk.simulate import simulate_exposure, summarize_exposure
+
+    saved = out.parent / "fit" / "fit.nc"
+    source = saved if saved.exists() else SIM_CARD
+    results = {label: simulate_exposure(SIM_SETTINGS["n"], SIM_SETTINGS["seed"], source=source,
+                                        population=population, regimen=regimen,
+                                        n_draws=SIM_SETTINGS["n_draws"])
+               for label, population, regimen in SIM_SCENARIOS}
+    summary = summarize_exposure(results, by=())
+    paths = write_exposure(results, summary, out, per_patient=False)
+    print(exposure_text(summary))
+    return list(paths.values())
+
+
+def report_step(dataset, out: Path) -> list[Path]:
+    """Write the HTML report of all results (:func:`blinapk.report.html.write_html_report`).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The example study (unused: the report reads the results directory).
+    out : Path
+        ``report`` directory under the demo's output; the report is written
+        one level up, as ``report.html`` next to the step directories.
+
+    Returns
+    -------
+    list of Path
+        The report.
+    """
+    from blinapk.report.html import write_html_report
+
+    return [write_html_report(out.parent, out.parent / "report.html",
+                              title="blinapk demo: example study")]
+
+
 #: Steps run by ``blinapk demo``, in order.
 STEPS: list[DemoStep] = [
     DemoStep("nca", "Noncompartmental analysis: Css, CL = R0/Css, cytokine peaks", nca_step),
@@ -179,6 +244,10 @@ STEPS: list[DemoStep] = [
              endpoints_step),
     DemoStep("er", "Exposure-response: IL-6 peak vs Css increase (Emax, PK posterior "
              "propagated)", er_step),
+    DemoStep("simulate", "Simulated regimens: adults vs children on the label regimens "
+             "(2000 virtual patients each, fit posterior)", simulate_step),
+    # the report reads every step's results: keep it last
+    DemoStep("report", "HTML report of all results", report_step),
 ]
 
 
@@ -209,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
         Exit code (0; 2 for an unknown step name).
     """
     from blinapk.datasets import example_path, load_example
+    from blinapk.report.html import write_manifest
 
     wanted = [s.strip() for s in args.steps.split(",") if s.strip()]
     known = {s.name for s in STEPS}
@@ -219,11 +289,29 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     ds = load_example()
     print(f"example study: {example_path()} ({len(ds.subjects)} subjects, {ds.n_rows} rows)")
-    total = 0
-    for step in (s for s in STEPS if s.name in wanted):
-        print(f"\n== {step.name}: {step.title}")
+    write_manifest(out, data=f"{example_path().name} (the shipped example, "
+                   "blinapk.datasets.example_path())", settings=_settings(wanted))
+    steps = [s for s in STEPS if s.name in wanted]
+    total, start = 0, time.perf_counter()
+    for i, step in enumerate(steps, 1):
+        began = time.perf_counter()
+        print(f"\n== step {i}/{len(steps)} {step.name}: {step.title}", flush=True)
         files = step.run(ds, out / step.name)
         total += len(files)
-        print(f"-> {len(files)} file(s) in {(out / step.name).resolve()}")
-    print(f"\ndemo done: {total} file(s) under {out.resolve()}")
+        where = files[0].parent if files else out / step.name
+        print(f"-> {len(files)} file(s) in {where.resolve()} "
+              f"[{step.name} {time.perf_counter() - began:.0f} s, elapsed "
+              f"{time.perf_counter() - start:.0f} s]", flush=True)
+    print(f"\ndemo done in {time.perf_counter() - start:.0f} s: {total} file(s) under "
+          f"{out.resolve()}")
+    report = out / "report.html"
+    if "report" in wanted and report.exists():
+        print(f"report: {report.resolve()}")
     return 0
+
+
+def _settings(wanted: list[str]) -> dict:
+    """Return the settings of the steps run, for the report header."""
+    settings = {"fit": {**FIT_SETTINGS, "covariates": list(FIT_COVARIATES)}, "er": ER_SETTINGS,
+                "simulate": {**SIM_SETTINGS, "scenarios": [list(x) for x in SIM_SCENARIOS]}}
+    return {k: v for k, v in settings.items() if k in wanted}

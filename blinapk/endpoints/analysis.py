@@ -32,6 +32,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from blinapk._html import html_repr
 from blinapk.data import ClinicalData, ClinicalLedger, Dataset
 from blinapk.endpoints._frames import as_list, table_ledger
 from blinapk.endpoints.ae import compute_ae_incidence, derive_treatment_emergent
@@ -129,6 +130,11 @@ class EndpointResults:
     def km_curves(self) -> pd.DataFrame:
         """KM curves of every endpoint in one table (times in months)."""
         return _stack([km.to_frame() for km in self.km.values()])
+
+    def _repr_html_(self) -> str:
+        return html_repr(repr(self), ("Response rates (%)", self.response_rates.to_frame()),
+                         ("Kaplan-Meier (months)", self.km_summary()),
+                         note="per subject: .best, .tte; adverse events: .ae_incidence")
 
     def __repr__(self) -> str:
         groups = ", ".join(self.by) or "none"

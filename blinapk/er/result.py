@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk._html import posterior_repr
 from blinapk.er.design import CovariateTerm, ERDesign, design_matrix
 from blinapk.er.metrics import get_metric
 from blinapk.er.models import ERPriors
@@ -115,6 +116,13 @@ class ERFit:
     def converged(self) -> bool | None:
         """True when every convergence gate passed."""
         return None if self.convergence is None else self.convergence.passed
+
+    def _repr_html_(self) -> str:
+        return posterior_repr(f"ERFit: {self.endpoint_label} vs {self.metric_label}, "
+                              f"{self.model_name} model, {self.uncertainty} exposure, "
+                              f"{len(self.units)} units ({len(self.excluded)} excluded)",
+                              self.summary(), self.converged,
+                              "curve: .curve(); quartiles: .quartiles(); regimens: .regimens")
 
     def summary(self, ci: float = 0.9) -> pd.DataFrame:
         """Named parameters (:func:`blinapk.er.summary.summarize_er`)."""

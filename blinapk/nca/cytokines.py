@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk._html import html_repr
 from blinapk.errors import ModelSpecError
 from blinapk.nca.blq import (
     STATUS_EXCLUDED,
@@ -101,6 +102,14 @@ class CytokinePeaks:
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def _repr_html_(self) -> str:
+        wide = self.summary().wide()
+        cols = [c for c in ("DVID", "KIND", "PARAM", "UNIT", "N", "N_SUBJECTS", "MEDIAN", "MIN",
+                            "MAX") if c in wide.columns]
+        return html_repr(f"CytokinePeaks: {len(self)} subject x cytokine x event rows",
+                         ("Peaks by cytokine and event", wide[cols]), max_rows=20,
+                         note="per event: .to_frame(); row fates: .ledger")
 
 
 def dose_events(rt: pd.DataFrame) -> pd.DataFrame:

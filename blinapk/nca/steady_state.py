@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk._html import html_repr
 from blinapk.dosing import rate_at, rate_table
 from blinapk.errors import DataValidationError, ModelSpecError, Violation
 from blinapk.nca.blq import (
@@ -120,6 +121,16 @@ class CssResult:
     ledger_parts: tuple = field(repr=False, compare=False)
     settings: dict = field(default_factory=dict)
     units: dict = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        n_ok = int(self.table["CSS"].notna().sum())
+        wide = self.summary().wide()
+        cols = [c for c in ("CYCLE", "DOSE_LEVEL", "PARAM", "UNIT", "N", "N_SUBJECTS", "MEAN",
+                            "CV_PCT", "GMEAN", "GCV_PCT") if c in wide.columns]
+        return html_repr(f"CssResult: {len(self)} segments ({n_ok} with Css) in "
+                         f"{self.table['ID'].nunique()} subjects",
+                         ("Css and CL by cycle and dose level", wide[cols]),
+                         note="per segment: .to_frame(); row fates: .ledger")
 
     @cached_property
     def ledger(self) -> Any:

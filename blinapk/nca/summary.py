@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from blinapk._html import html_repr
 from blinapk.errors import ModelSpecError
 
 __all__ = ["STATS", "Summary", "add_subject_columns", "summarize"]
@@ -43,6 +44,10 @@ class Summary:
 
     table: pd.DataFrame = field(repr=False)
     by: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        return html_repr(f"Summary by {', '.join(self.by) or 'all'}", ("", self.table),
+                         max_rows=20)
 
     def wide(self) -> pd.DataFrame:
         """One row per group x parameter, one column per statistic (a copy)."""

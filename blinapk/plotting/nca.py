@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 
 from blinapk.plotting._style import BLQ_STYLE, DAY, day_axis, micro, plain_log
 
@@ -357,6 +358,10 @@ def plot_cytokines(data, peaks=None, *, cytokines: Sequence[str] | None = None,
         t_dv = table[(table["DVID"] == dv) & table["KIND"].isin(kinds)]
         o_dv = obs[obs["DVID"] == dv]
         by_id = dict(list(o_dv.groupby("ID", sort=False)))
+        # one collection and one scatter per event kind: an artist per event (1000s of
+        # events in a trial) made this figure take a minute
+        lines: dict[str, list] = {}
+        points: dict[str, list] = {}
         for e in t_dv.itertuples(index=False):
             o = by_id.get(e.ID)
             if o is None:
@@ -364,9 +369,16 @@ def plot_cytokines(data, peaks=None, *, cytokines: Sequence[str] | None = None,
             rel = o["TIME"].to_numpy(float) - e.START
             m = (rel >= window[0]) & (rel <= window[1])
             y = np.where(o["CENS"].to_numpy() == 1, o["LLOQ"], o["DV"])[m]
-            a.plot(rel[m], y, "-", lw=0.6, alpha=0.35, color=colours.get(e.KIND, "0.5"))
+            lines.setdefault(e.KIND, []).append(np.column_stack([rel[m], y]))
             if np.isfinite(e.PEAK):
-                a.scatter([e.TMAX], [e.PEAK], s=10, color=colours.get(e.KIND, "0.5"), zorder=3)
+                points.setdefault(e.KIND, []).append((e.TMAX, e.PEAK))
+        for kind, segs in lines.items():
+            a.add_collection(LineCollection(segs, lw=0.6, alpha=0.35,
+                                            color=colours.get(kind, "0.5")))
+        for kind, xy in points.items():
+            xy = np.asarray(xy, dtype=float)
+            a.scatter(xy[:, 0], xy[:, 1], s=10, color=colours.get(kind, "0.5"), zorder=3)
+        a.autoscale_view()
         lloq = o_dv["LLOQ"].median() if len(o_dv) else np.nan
         if np.isfinite(lloq):
             a.axhline(lloq, color="0.3", ls=":", lw=0.8)

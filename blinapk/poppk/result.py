@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from blinapk._html import posterior_repr
 from blinapk.data import RowLedger
 from blinapk.mcmc import ConvergenceReport
 from blinapk.poppk.priors import PriorConfig
@@ -69,6 +70,12 @@ class PopPKFit:
     timings: Mapping[str, float] = field(default_factory=dict)
     convergence: ConvergenceReport | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
+
+    def _repr_html_(self) -> str:
+        n = self.idata.posterior.sizes.get("subject", 0)
+        return posterior_repr(f"PopPKFit: {self.spec.structure}, {self.method} ({self.sampler}), "
+                              f"{n} subjects", self.summary(), self.converged,
+                              "full table: .summary(); per subject: .individual()")
 
     @property
     def posterior(self) -> Any:

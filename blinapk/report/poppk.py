@@ -19,8 +19,14 @@ import pandas as pd
 from blinapk.pk import PARAMETER_UNITS
 from blinapk.report.tables import to_markdown, write_csv
 
-__all__ = ["BASELINE_COVARIATES", "fit_text", "population_markdown", "summary_markdown",
-           "write_fit", "write_fit_figures"]
+__all__ = ["BASELINE_COVARIATES", "FIT_OUTPUTS", "fit_text", "population_markdown",
+           "summary_markdown", "write_fit", "write_fit_figures"]
+
+#: Files written by :func:`write_fit`, in order (``ledger.csv`` only when the fit has
+#: its ledger, the figures only with ``figures=True``, ``trace.png`` and ``rank.png``
+#: only for NUTS).
+FIT_OUTPUTS = ("summary.csv", "individual.csv", "css_predicted.csv", "shrinkage.csv",
+               "summary.md", "ledger.csv", "fit.nc", "trace.png", "rank.png", "pair.png")
 
 #: Covariate columns of the data written beside the individual estimates (when present).
 BASELINE_COVARIATES = ("BSA", "WT", "AGE", "SEX", "CRCL", "BLAST")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from blinapk._html import html_repr
 from blinapk.simulate.dose_designs import EscalationDesign
 from blinapk.simulate.dose_finding import Accrual, _draws, _labels, _run, resolve_p_dlt
 
@@ -60,6 +61,12 @@ class DoseFindingOC:
     accrual: Accrual
     seed: int | None = None
     dose_unit: str = ""
+
+    def _repr_html_(self) -> str:
+        return html_repr(f"DoseFindingOC: {', '.join(self.designs)}, {self.n_trials} trials "
+                         "each", ("Operating characteristics", self.summary()),
+                         ("Probability of selecting each dose", self.selection()),
+                         max_rows=20)
 
     @property
     def n_trials(self) -> int:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from blinapk._html import html_repr
 from blinapk.errors import ModelSpecError
 
 __all__ = ["DEFAULT_BANDS", "DEFAULT_QUANTILES", "LINEAR_RESOLUTION", "LOG_RESOLUTION",
@@ -71,6 +72,18 @@ class ExposureSummary:
 
     distribution: pd.DataFrame
     attainment: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        css = self.distribution[self.distribution["METRIC"] == "CSS"]
+        cols = [c for c in css.columns if c in ("SCENARIO", "KEY", "UNIT", "N", "MEAN", "P5",
+                                                "P50", "P95") or c.endswith("_BAND")]
+        pta = self.attainment
+        pta = pta[pta["METRIC"] == "CSS"] if "METRIC" in pta.columns else pta
+        pcols = [c for c in pta.columns if c in ("SCENARIO", "KEY", "TARGET", "N", "PTA",
+                                                 "PTA_LOWER", "PTA_UPPER") or c.endswith("_BAND")]
+        return html_repr("ExposureSummary: simulated Css and target attainment",
+                         ("Css", css[cols]), ("P(Css >= TARGET)", pta[pcols]),
+                         note="all metrics: .distribution, .attainment")
 
 
 @dataclass(frozen=True)
