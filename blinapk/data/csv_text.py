@@ -37,24 +37,35 @@ __all__ = ["frame_to_csv"]
 _CHUNK = 262_144
 
 
-def _quoted(texts: list[str]) -> list[str]:
-    """Each text as :mod:`csv` writes it as one field of a row (minimal quoting)."""
+def _quoted(texts):
+    """Each text (pyarrow strings) as :mod:`csv` writes it as one field of a row.
+
+    Only texts holding the separator, a quote or a line-break character can
+    need quotes; :mod:`csv` itself decides for those (its rule for a lone
+    carriage return differs between Python versions).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    candidates = np.flatnonzero(
+        pc.match_substring_regex(texts, '[,"\r\n]').to_numpy(zero_copy_only=False))
+    if not candidates.size:
+        return texts
+    out = texts.to_pylist()
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    out = []
-    for t in texts:
-        if any(c in t for c in ',"\r\n'):
-            buf.seek(0)
-            buf.truncate()
-            writer.writerow([t, ""])  # two fields: a lone empty field would be quoted
-            out.append(buf.getvalue()[:-2])
-        else:
-            out.append(t)
-    return out
+    for i in candidates:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([out[i], ""])  # two fields: a lone empty field would be quoted
+        out[i] = buf.getvalue()[:-2]
+    return pa.array(out, type=pa.string())
 
 
 def _object_texts(uniques: np.ndarray) -> list[str] | None:
     """Texts of distinct object values as :mod:`csv` writes them; None for unsupported types."""
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        return list(uniques)
     out = []
     for v in uniques:
         if isinstance(v, str):
@@ -66,7 +77,13 @@ def _object_texts(uniques: np.ndarray) -> list[str] | None:
     return out
 
 
-def _column(series: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+def _strings(texts):
+    import pyarrow as pa
+
+    return pa.array(texts, type=pa.string())
+
+
+def _column(series: pd.Series):
     """Codes (-1 = missing) and the text of each distinct value, or None to fall back."""
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
@@ -75,24 +92,25 @@ def _column(series: pd.Series) -> tuple[np.ndarray, list[str]] | None:
             # factorise bit patterns: -0.0 and 0.0 hash alike but print differently
             codes, bits = pd.factorize(values.view(np.dtype(f"i{dtype.itemsize}")))
             codes = np.where(np.isnan(values), -1, codes)
-            return codes, bits.view(dtype).astype(str).tolist()
+            uniques = bits.view(dtype)
+            if dtype == np.float64:
+                # repr gives the same shortest round-trip text as numpy's astype(str), faster
+                return codes, _strings(list(map(repr, uniques.tolist())))
+            return codes, _strings(uniques.astype(str))
         codes, uniques = pd.factorize(values)
-        return codes, uniques.astype(str).tolist()
-    if isinstance(dtype, pd.CategoricalDtype):
-        cats = _object_texts(np.asarray(dtype.categories, dtype=object))
-        if cats is None:
-            return None
-        return series.cat.codes.to_numpy(), _quoted(cats)
+        return codes, _strings(uniques.astype(str))
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu":
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        return codes, uniques.to_numpy(dtype=np.int64).astype(str).tolist()
-    if isinstance(dtype, pd.StringDtype) or dtype == object:
+        return codes, _strings(uniques.to_numpy(dtype=np.int64).astype(str))
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), np.asarray(dtype.categories, dtype=object)
+    elif isinstance(dtype, pd.StringDtype) or dtype == object:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        texts = _object_texts(np.asarray(uniques, dtype=object))
-        if texts is None:
-            return None
-        return codes, _quoted(texts)
-    return None
+        uniques = np.asarray(uniques, dtype=object)
+    else:
+        return None
+    texts = _object_texts(uniques)
+    return None if texts is None else (codes, _quoted(_strings(texts)))
 
 
 def _to_csv(frame: pd.DataFrame, fh: IO[str], header: bool) -> None:
@@ -132,7 +150,7 @@ def frame_to_csv(frame: pd.DataFrame, fh: IO[str], *, header: bool = True) -> No
             return
         codes, texts = col
         # the missing value is one more distinct text, the empty field
-        table = pa.array([*texts, ""], type=pa.string())
+        table = pa.concat_arrays([texts, pa.array([""], type=pa.string())])
         columns.append((table, np.where(codes < 0, len(texts), codes).astype(np.int64)))
     if header:
         csv.writer(fh, lineterminator="\n").writerow([str(c) for c in frame.columns])
