@@ -83,8 +83,17 @@ def _strings(texts):
     return pa.array(texts, type=pa.string())
 
 
+def _int_texts(values: np.ndarray):
+    """Decimal text of integers (pyarrow's cast prints them as ``str`` does)."""
+    import pyarrow as pa
+
+    return pa.array(values).cast(pa.string())
+
+
 def _column(series: pd.Series):
     """Codes (-1 = missing) and the text of each distinct value, or None to fall back."""
+    import pyarrow as pa
+
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
         values = series.to_numpy()
@@ -98,10 +107,15 @@ def _column(series: pd.Series):
                 return codes, _strings(list(map(repr, uniques.tolist())))
             return codes, _strings(uniques.astype(str))
         codes, uniques = pd.factorize(values)
-        return codes, _strings(uniques.astype(str))
+        if dtype.kind == "b":
+            return codes, _strings(uniques.astype(str))
+        return codes, _int_texts(uniques)
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu":
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        return codes, _strings(uniques.to_numpy(dtype=np.int64).astype(str))
+        return codes, _int_texts(uniques.to_numpy(dtype=dtype.numpy_dtype))
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        return codes, _quoted(pa.array(uniques, type=pa.string()))
     if isinstance(dtype, pd.CategoricalDtype):
         codes, uniques = series.cat.codes.to_numpy(), np.asarray(dtype.categories, dtype=object)
     elif isinstance(dtype, pd.StringDtype) or dtype == object:
