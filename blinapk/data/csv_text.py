@@ -118,7 +118,7 @@ def _column(series: pd.Series):
         return codes, _quoted(pa.array(uniques, type=pa.string()))
     if isinstance(dtype, pd.CategoricalDtype):
         codes, uniques = series.cat.codes.to_numpy(), np.asarray(dtype.categories, dtype=object)
-    elif isinstance(dtype, pd.StringDtype) or dtype == object:
+    elif isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         uniques = np.asarray(uniques, dtype=object)
     else:
@@ -132,9 +132,9 @@ def _to_csv(frame: pd.DataFrame, fh: IO[str], header: bool) -> None:
 
 
 def frame_to_csv(frame: pd.DataFrame, fh: IO[str], *, header: bool = True) -> None:
-    """Write ``frame`` to an open text file as ``frame.to_csv(fh, index=False)`` would.
+    r"""Write ``frame`` to an open text file as ``frame.to_csv(fh, index=False)`` would.
 
-    Same bytes as ``frame.to_csv(fh, index=False, header=header, lineterminator="\\n")``
+    Same bytes as ``frame.to_csv(fh, index=False, header=header, lineterminator="\n")``
     (comma separator, ``"`` quoting where needed, empty missing values,
     floats in their shortest round-trip form).
 
@@ -150,7 +150,7 @@ def frame_to_csv(frame: pd.DataFrame, fh: IO[str], *, header: bool = True) -> No
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - pyarrow comes with nutpie
+    except ImportError:  # pragma: no cover - a dependency; the slow path stays correct
         _to_csv(frame, fh, header)
         return
     if frame.shape[1] < 2 or not frame.columns.is_unique:
@@ -176,7 +176,7 @@ def frame_to_csv(frame: pd.DataFrame, fh: IO[str], *, header: bool = True) -> No
 
 
 def _text(lines) -> str:
-    """The concatenated text of a pyarrow string array without nulls."""
+    """Return the concatenated text of a pyarrow string array without nulls."""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32,
                             count=len(lines) + 1, offset=lines.offset * 4)
     data = lines.buffers()[2]
