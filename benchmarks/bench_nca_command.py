@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -104,9 +106,19 @@ out.reset_index(drop=True).to_csv(sys.argv[2], index=False)
 
 
 def _wall(cmd: list[str]) -> float:
+    """Wall seconds of a fresh process; its CPU seconds (user + system) go to CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(cmd[2] if cmd[1] == "-m" else "peer", []).append(
+        after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
+
+
+#: CPU seconds of each run by program: on a shared machine they move less than wall times.
+CPU: dict[str, list[float]] = {}
 
 
 def _stats(times: list[float]) -> str:
@@ -150,6 +162,9 @@ def main() -> None:
         for name, times in runs.items():
             each = ", ".join(f"{t:.2f}" for t in times)
             print(f"{name:12s} end to end: {_stats(times)}  ({each})")
+        for name, times in CPU.items():
+            print(f"{name:12s} CPU (user + system): {_stats(times)}")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         ratio = [a / b for a, b in zip(runs["blinapk nca"], runs["pandas peer"], strict=True)]
         print(f"ratio blinapk / peer per run: {', '.join(f'{r:.2f}' for r in ratio)}")
         print("stages inside one process (median over runs):")
