@@ -6,8 +6,9 @@ column is factorised, only its distinct values are formatted (with the same
 rules pandas uses: ``ndarray.astype(str)`` for numbers, :func:`str` for
 objects, :mod:`csv`'s minimal quoting for text, an empty field for a missing
 value), and the rows are assembled with pyarrow's string kernels. Tables this
-does not cover (one column, dates, nested objects, no pyarrow) are written by
-``to_csv`` itself, so the output never depends on which path ran.
+does not cover (one column, labels that are not text, dates, nested objects,
+no pyarrow) are written by ``to_csv`` itself, so the output never depends on
+which path ran.
 
 Examples
 --------
@@ -153,7 +154,8 @@ def frame_to_csv(frame: pd.DataFrame, fh: IO[str], *, header: bool = True) -> No
     except ImportError:  # pragma: no cover - a dependency; the slow path stays correct
         _to_csv(frame, fh, header)
         return
-    if frame.shape[1] < 2 or not frame.columns.is_unique:
+    if (frame.shape[1] < 2 or not frame.columns.is_unique
+            or not all(isinstance(c, str) for c in frame.columns)):
         _to_csv(frame, fh, header)
         return
     columns = []

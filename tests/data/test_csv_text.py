@@ -38,8 +38,10 @@ def test_hand_table_with_every_column_kind():
 
 def test_falls_back_for_one_column_and_dates():
     one = pd.DataFrame({"A": ["", "x"]})
+    multi = pd.DataFrame([[1, 2.5]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")]))
+    numbered = pd.DataFrame([[1, 2.5]], columns=[0, 1.5])
     dates = pd.DataFrame({"A": [1, 2], "D": pd.to_datetime(["2024-01-01", "2024-01-02"])})
-    for frame in (one, dates):
+    for frame in (one, dates, multi, numbered):
         fast, ref = _both(frame)
         assert fast == ref
 
