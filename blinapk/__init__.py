@@ -1,7 +1,7 @@
 """blinapk: pharmacokinetics and pharmacodynamics of blinatumomab.
 
-The curated public API. Heavy subpackages (PyMC-based population PK) are
-imported lazily on first attribute access so ``import blinapk`` stays fast.
+The curated public API. Every subpackage is imported on first attribute
+access, so ``import blinapk`` (and each ``blinapk`` command) loads only what it uses.
 
 Examples
 --------
@@ -14,21 +14,10 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from blinapk._version import __version__
-from blinapk.cards import ModelCard, list_cards, load_card
-from blinapk.data import (
-    ClinicalData,
-    Dataset,
-    RowLedger,
-    read_clinical,
-    read_dataset,
-    write_clinical,
-    write_dataset,
-)
-from blinapk.datasets import load_example, load_example_clinical
-from blinapk.dosing import dose_records, get_preset, rate_table
 from blinapk.errors import (
     BlinapkError,
     BlinapkWarning,
@@ -39,11 +28,30 @@ from blinapk.errors import (
     NCAWarning,
     UnitError,
 )
-from blinapk.pk import predict_conc
-from blinapk.simulate import simulate_exposure, simulate_trial, summarize_exposure
 
-#: Names resolved lazily: attribute -> (module, name).
+#: Names resolved lazily: attribute -> (module, name). Even the light layers load on
+#: first use: ``blinapk nca`` on a large file should not pay ~0.5 s for scipy,
+#: xarray and the simulator it never calls.
 _LAZY = {
+    "ModelCard": ("blinapk.cards", "ModelCard"),
+    "list_cards": ("blinapk.cards", "list_cards"),
+    "load_card": ("blinapk.cards", "load_card"),
+    "ClinicalData": ("blinapk.data", "ClinicalData"),
+    "Dataset": ("blinapk.data", "Dataset"),
+    "RowLedger": ("blinapk.data", "RowLedger"),
+    "read_clinical": ("blinapk.data", "read_clinical"),
+    "read_dataset": ("blinapk.data", "read_dataset"),
+    "write_clinical": ("blinapk.data", "write_clinical"),
+    "write_dataset": ("blinapk.data", "write_dataset"),
+    "load_example": ("blinapk.datasets", "load_example"),
+    "load_example_clinical": ("blinapk.datasets", "load_example_clinical"),
+    "dose_records": ("blinapk.dosing", "dose_records"),
+    "get_preset": ("blinapk.dosing", "get_preset"),
+    "rate_table": ("blinapk.dosing", "rate_table"),
+    "predict_conc": ("blinapk.pk", "predict_conc"),
+    "simulate_exposure": ("blinapk.simulate", "simulate_exposure"),
+    "simulate_trial": ("blinapk.simulate", "simulate_trial"),
+    "summarize_exposure": ("blinapk.simulate", "summarize_exposure"),
     "compute_css": ("blinapk.nca", "compute_css"),
     "compute_nca": ("blinapk.nca", "compute_nca"),
     "compute_cytokine_peaks": ("blinapk.nca", "compute_cytokine_peaks"),
@@ -67,32 +75,13 @@ _LAZY = {
 __all__ = [
     "BlinapkError",
     "BlinapkWarning",
-    "ClinicalData",
     "ConvergenceWarning",
     "DataValidationError",
     "DataWarning",
-    "Dataset",
-    "ModelCard",
     "ModelSpecError",
     "NCAWarning",
-    "RowLedger",
     "UnitError",
     "__version__",
-    "dose_records",
-    "get_preset",
-    "list_cards",
-    "load_card",
-    "load_example",
-    "load_example_clinical",
-    "predict_conc",
-    "rate_table",
-    "read_clinical",
-    "read_dataset",
-    "simulate_exposure",
-    "simulate_trial",
-    "summarize_exposure",
-    "write_clinical",
-    "write_dataset",
     *sorted(_LAZY),
 ]
 
@@ -102,6 +91,9 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``blinapk.simulate.X`` after a bare ``import blinapk``, as when it imported them all
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'blinapk' has no attribute {name!r}")
 
 

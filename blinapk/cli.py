@@ -22,8 +22,16 @@ COMMANDS: tuple[str, ...] = ("demo", "validate", "simulate", "nca", "fit", "diag
                              "er", "report")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand.
+
+    Parameters
+    ----------
+    command : str, optional
+        Add the arguments of this subcommand only (the others are still
+        listed with their help): what the run will parse. Some subcommands
+        import their library to list its choices, and ``blinapk nca`` should
+        not load the exposure-response layer. Default: every subcommand's.
 
     Returns
     -------
@@ -39,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"blinapk.commands.{name}")
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
+        if command is None or command == name:
+            module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
 
@@ -59,7 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cannot be read or written (one message, no traceback), 141 when the
         reader of the output went away (``blinapk ... | head``), 130 on Ctrl-C.
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # top-level options take no value: the first other word is the subcommand
+    word = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(word if word in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()

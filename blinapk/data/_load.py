@@ -411,7 +411,8 @@ def prepare(loaded: Loaded, registry: Mapping[str, AssayLimits], dv_unit: str) -
         blank_dvid = missing & on_obs
         frame["DVID"] = dvid.where(~(missing & ~on_obs), DEFAULT_DVID).astype("str")
     else:
-        frame["DVID"] = pd.Series([DEFAULT_DVID] * n, dtype="str")
+        frame["DVID"] = pd.Series(
+            pd.Series([DEFAULT_DVID], dtype="str").array.take(np.zeros(n, dtype=np.intp)))
     for col in ("LLOQ", "LOD"):
         default = pd.Series(
             {k: limit_in_unit(v, col.lower(), dv_unit) for k, v in registry.items()},

@@ -99,8 +99,13 @@ def subject_scale_jumps(ids, values) -> pd.DataFrame:
        ID  MEDIAN  RATIO
     0   3    0.48  0.001
     """
-    per = pd.Series(np.asarray(values, dtype=float)).groupby(np.asarray(ids, dtype=object),
-                                                             sort=False).median()
+    codes, uniques = pd.factorize(np.asarray(ids))
+    keep = codes >= 0
+    values = np.asarray(values, dtype=float)[keep]
+    per = pd.Series(values).groupby(codes[keep], sort=False).median()
+    # label the subjects as grouping by the IDs themselves would (grouped as codes: faster)
+    labels = np.asarray(uniques, dtype=object)[per.index.to_numpy()]
+    per.index = pd.Series(0, index=labels).groupby(labels, sort=False).first().index
     if len(per) < 3:
         return pd.DataFrame({"ID": [], "MEDIAN": [], "RATIO": []})
     ratio = per / float(np.median(per.to_numpy()))
@@ -164,7 +169,7 @@ def unit_warnings(frame: pd.DataFrame, declared: Units) -> list[str]:
     if not positive.any():
         return msgs
     r_pos = infusion_rate_at(frame, positive)
-    msgs += _subject_jumps(frame["ID"].to_numpy(dtype=object)[positive], dv[positive], r_pos,
+    msgs += _subject_jumps(frame["ID"].to_numpy()[positive], dv[positive], r_pos,
                            declared.dv)
     # the file-level check uses quantified samples only: a censored DV may hold the LLOQ
     quantified = (frame["CENS"] == 0).to_numpy()[positive]

@@ -349,9 +349,17 @@ def _full_duplicates(f: pd.DataFrame, keep: str | bool = "first") -> np.ndarray:
     body = f.drop(columns="ROW")
     if len(body) == 0:
         return np.zeros(0, bool)
+    out = np.zeros(len(f), bool)
+    if {"ID", "TIME"} <= set(body.columns):
+        # identical rows share ID and TIME: only rows that share them are hashed in full
+        shared = body[["ID", "TIME"]].duplicated(keep=False).to_numpy()
+        if not shared.any():
+            return out
+        if not shared.all():
+            out[np.flatnonzero(shared)] = _full_duplicates(f.loc[shared], keep)
+            return out
     hashed = pd.util.hash_pandas_object(body, index=False)
     cand = hashed.duplicated(keep=False).to_numpy()
-    out = np.zeros(len(f), bool)
     if cand.any():
         out[np.flatnonzero(cand)] = body.loc[cand].duplicated(keep=keep).to_numpy()
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from blinapk.data.csv_text import frame_to_csv
 from blinapk.data.dataset import Dataset
 from blinapk.data.reader import UNIT_COLUMNS
 from blinapk.units import INTERNAL_UNITS, Units
@@ -78,7 +79,8 @@ def write_dataset(
             if col in frame.columns:
                 frame[col] = frame[col] * den / num
     frame = pd.DataFrame(frame)
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        frame_to_csv(frame, fh)
     side = path.with_name(path.name + ".units.toml")
     if not side.is_file():
         side = path.with_suffix(".units.toml")

@@ -46,9 +46,34 @@ def _sample_nutpie(model: Any, settings: SamplerSettings, initvals: dict[str, An
     return idata, timings
 
 
+#: Samplers that need an optional extra: sampler -> (modules, extra).
+OPTIONAL_SAMPLERS: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "numpyro": (("jax", "numpyro"), "jax"),
+    "blackjax": (("jax", "blackjax"), "jax"),
+}
+
+
+def _require(sampler: str) -> None:
+    """Raise a ModelSpecError naming the extra when ``sampler``'s packages are missing."""
+    import importlib
+
+    from blinapk.errors import ModelSpecError
+
+    modules, extra = OPTIONAL_SAMPLERS.get(sampler, ((), ""))
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ModelSpecError(
+                f"sampler={sampler!r} needs {module!r}, which is not installed: "
+                f"pip install 'blinapk[{extra}]' (or use the default sampler)") from None
+
+
 def _sample_pm(model: Any, settings: SamplerSettings, initvals: dict[str, Any]
                ) -> tuple[Any, dict[str, float]]:
     import pymc as pm
+
+    _require(settings.sampler)
 
     t0 = time.perf_counter()
     kwargs: dict[str, Any]

@@ -101,7 +101,12 @@ def pp_test_codes(pp: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fmt(x: np.ndarray) -> np.ndarray:
-    return np.array(["" if not np.isfinite(v) else f"{v:.6g}" for v in x], dtype=object)
+    """``%.6g`` text of each value ("" when not finite), formatting each distinct value once."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    # factorise bit patterns: -0.0 and 0.0 hash alike but print differently
+    codes, bits = pd.factorize(x.view(np.int64))
+    texts = ["" if not np.isfinite(v) else f"{v:.6g}" for v in bits.view(np.float64)]
+    return np.array(texts, dtype=object)[codes]
 
 
 def to_pp(

@@ -115,7 +115,7 @@ def write_nca(css: Any, summary: Any, out_dir: str | Path, *, peaks: Any = None,
         pp_parts.append(to_pp(general, studyid=studyid))
     pp = pd.concat(pp_parts, keys=range(len(pp_parts)), names=["_PART", None]).reset_index(0)
     # group and sequence numbers stay unique across the parts of the table
-    pp["PPGRPID"] = pd.factorize(pd.MultiIndex.from_frame(pp[["_PART", "PPGRPID"]]))[0] + 1
+    pp["PPGRPID"] = pp.groupby(["_PART", "PPGRPID"], sort=False).ngroup().to_numpy() + 1
     pp = pp.drop(columns="_PART").reset_index(drop=True)
     pp["PPSEQ"] = pp.groupby("USUBJID", sort=False).cumcount() + 1
     files += [write_csv(pp, out / "pp.csv"), write_csv(pp_test_codes(pp), out / "pp_codes.csv")]

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk.data.csv_text import frame_to_csv
+
 __all__ = ["INTEGER_COLUMNS", "read_csv", "to_html", "to_markdown", "write_csv"]
 
 #: Columns that hold counts or codes: written without a decimal point.
@@ -117,14 +119,14 @@ def write_csv(table: pd.DataFrame, path: str | Path, *,
     """
     path = Path(path)
     table = _integers(table)
-    if units:
-        row = pd.DataFrame([[units.get(str(c), "") for c in table.columns]],
-                           columns=table.columns)
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            row.to_csv(fh, index=False, lineterminator="\n")
-            table.to_csv(fh, index=False, header=False, lineterminator="\n")
-        return path
-    table.to_csv(path, index=False, lineterminator="\n")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        if units:
+            row = pd.DataFrame([[units.get(str(c), "") for c in table.columns]],
+                               columns=table.columns)
+            frame_to_csv(row, fh)
+            frame_to_csv(table, fh, header=False)
+        else:
+            frame_to_csv(table, fh)
     return path
 
 
