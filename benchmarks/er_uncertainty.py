@@ -70,7 +70,9 @@ RECOVERY = {
     "il6": ({"endpoint": "il6", "n": 100},
             {"EMAX": 1500.0, "EC50": 200.0, "EPISODE_RATIO": 0.1, "OMEGA": 0.8, "SIGMA": 0.5}),
 }
-MODES = ("nca", "plugin", "propagated", "joint")
+MODES = ("nca", "plugin", "propagated", "joint", "imputation", "joint_500")
+#: Modes fitted by default (``imputation`` and ``joint_500``: see the module docstring).
+RUN_MODES = ("plugin", "propagated", "joint")
 SLOPE = 1.5
 
 
@@ -126,16 +128,18 @@ def _recovery_fit(name: str, rep: int, draws: int):
                   seed=rep + 1, regimens=False)
 
 
-def run_recovery(replicates: int, draws: int, out: Path) -> None:
+def run_recovery(replicates: int, draws: int, out: Path,
+                 scenarios: tuple[str, ...] = tuple(RECOVERY)) -> None:
     done = _done(out)
     for rep in range(replicates):
-        for name, (_, truth) in RECOVERY.items():
-            key = f"{name}-{rep}"
+        for name in scenarios:
+            truth = RECOVERY[name][1]
+            key = f"{name}-{rep}" if draws == 500 else f"{name}-{rep}-d{draws}"
             if key in done:
                 continue
             t0 = time.perf_counter()
             fit = _recovery_fit(name, rep, draws)
-            rec = {"key": key, "scenario": name, "replicate": rep,
+            rec = {"key": key, "scenario": name, "replicate": rep, "draws": draws,
                    "wall_s": time.perf_counter() - t0, **_record(fit, truth)}
             _append(out, rec)
             print(f"{key}: " + ", ".join(f"{k} {v['covered']}" for k, v in
@@ -160,14 +164,25 @@ def zero_slope_figure(draws: int) -> None:
     plt.close(fig)
 
 
-def run_uncertainty(replicates: int, draws: int, out: Path, n: int) -> None:
+def _mode_draws(mode: str, draws: int, joint_draws: int) -> tuple[str, int]:
+    """The ``uncertainty`` argument and draws of a benchmark mode."""
+    if mode == "nca":
+        return "plugin", draws
+    if mode == "joint_500":
+        return "joint", 500
+    return mode, joint_draws if mode == "joint" else draws
+
+
+def run_uncertainty(replicates: int, draws: int, out: Path, n: int,
+                    modes: tuple[str, ...] = RUN_MODES, joint_draws: int = 1000,
+                    first: int = 0, step: int = 1) -> None:
     from blinapk.er import fit_er, observed_exposure
     from blinapk.poppk import PopPKSpec, fit
 
     done = _done(out)
     spec = PopPKSpec(covariates=("CL~BSA:power",), bsv=("CL",))
-    for rep in range(replicates):
-        keys = {m: f"{m}-{rep}" for m in MODES}
+    for rep in range(first, replicates, step):
+        keys = {m: f"{m}-{rep}" for m in modes}
         if all(k in done for k in keys.values()):
             continue
         study = er_study(n, 50_000 + rep, endpoint="crcrh", slope=SLOPE, pk_samples=2,
@@ -176,14 +191,14 @@ def run_uncertainty(replicates: int, draws: int, out: Path, n: int) -> None:
         pk = fit(study.dataset, spec, draws=draws, tune=draws, seed=rep + 1, progressbar=False)
         pk_s = time.perf_counter() - t0
         truth = {"BETA_LOGCSS": SLOPE, "OR_DOUBLING": 2.0 ** SLOPE}
-        for mode in MODES:
+        for mode in modes:
             if keys[mode] in done:
                 continue
             source = observed_exposure(study.dataset) if mode == "nca" else pk
+            unc, d = _mode_draws(mode, draws, joint_draws)
             t0 = time.perf_counter()
             er = fit_er(study.clinical, source, dataset=study.dataset, endpoint="crcrh",
-                        uncertainty="plugin" if mode == "nca" else mode, draws=draws,
-                        tune=draws, seed=rep + 1, regimens=False)
+                        uncertainty=unc, draws=d, tune=d, seed=rep + 1, regimens=False)
             rec = {"key": keys[mode], "mode": mode, "replicate": rep,
                    "wall_s": time.perf_counter() - t0, "pk_fit_s": pk_s,
                    "pk_converged": bool(pk.converged), "n_analysed": len(er.units),
@@ -247,17 +262,26 @@ def summarize() -> dict:
     summary: dict = {"machine": platform.platform(), "recovery": {}, "uncertainty": {},
                      "timing": _load(RESULTS / "er_timing.jsonl")}
     for rec in _load(RESULTS / "er_recovery.jsonl"):
-        sc = summary["recovery"].setdefault(rec["scenario"], {"n": 0, "converged": 0,
+        name = rec["scenario"] + (f" ({rec['draws']} draws)" if rec.get("draws", 500) != 500
+                                  else "")
+        sc = summary["recovery"].setdefault(name, {"n": 0, "converged": 0,
                                                               "params": {}})
         sc["n"] += 1
         sc["converged"] += rec["converged"]
-        for name, p in rec["params"].items():
-            d = sc["params"].setdefault(name, {"covered": 0})
+        for pname, p in rec["params"].items():
+            d = sc["params"].setdefault(pname, {"covered": 0, "draws": []})
             d["covered"] += p["covered"]
+            d["draws"].append((p["median"], p["lower"], p["upper"]))
     for sc in summary["recovery"].values():
         for d in sc["params"].values():
             d["coverage"] = d["covered"] / sc["n"]
             d["ci95"] = _cp(d["covered"], sc["n"])
+            # spread of the estimates across studies vs the posterior SD (width / 3.29):
+            # equal when intervals are as wide as the estimates vary; log scale if positive
+            est = np.array(d.pop("draws"))
+            est = np.log(est) if (est > 0).all() else est
+            d["sd_of_medians"] = float(est[:, 0].std(ddof=1)) if len(est) > 1 else np.nan
+            d["mean_posterior_sd"] = float(np.mean(est[:, 2] - est[:, 1]) / 3.29)
     unc = _load(RESULTS / "er_uncertainty.jsonl")
     for mode in MODES:
         rows = [r for r in unc if r["mode"] == mode]
@@ -313,15 +337,26 @@ def main(argv=None) -> int:
     parser.add_argument("--replicates", type=int, default=50)
     parser.add_argument("--draws", type=int, default=500, help="draws = warm-up per chain")
     parser.add_argument("--n", type=int, default=120, help="subjects (uncertainty part)")
+    parser.add_argument("--modes", default=",".join(RUN_MODES),
+                        help="uncertainty part: comma-separated modes of MODES")
+    parser.add_argument("--joint-draws", type=int, default=1000,
+                        help="draws = warm-up per chain of the joint mode (fit_er default)")
+    parser.add_argument("--scenarios", default=",".join(RECOVERY),
+                        help="recovery part: comma-separated scenarios of RECOVERY")
+    parser.add_argument("--first", type=int, default=0, help="first replicate")
+    parser.add_argument("--step", type=int, default=1,
+                        help="replicate stride (run --first 0/1 --step 2 in two processes)")
     parser.add_argument("--summarize-only", action="store_true")
     args = parser.parse_args(argv)
     _quiet()
     if not args.summarize_only:
         out = RESULTS / f"er_{args.part}.jsonl"
         if args.part == "recovery":
-            run_recovery(args.replicates, args.draws, out)
+            run_recovery(args.replicates, args.draws, out, tuple(args.scenarios.split(",")))
         elif args.part == "uncertainty":
-            run_uncertainty(args.replicates, args.draws, out, args.n)
+            run_uncertainty(args.replicates, args.draws, out, args.n,
+                            tuple(args.modes.split(",")), args.joint_draws, args.first,
+                            args.step)
         elif args.part == "figure":
             zero_slope_figure(args.draws)
         else:
