@@ -15,15 +15,18 @@ skipped) and a summary ``benchmarks/results/er_<part>_summary.json``:
     Studies with sparse, noisy PK (2 samples per subject: one 1-8 h after the
     start, one at steady state; 35 % residual error), 120 subjects, CR/CRh*
     with slope 1.5. Per replicate: a population-PK fit (NUTS), then the E-R
-    fit with the observed NCA Css plugged in (``nca``), the posterior-mean
-    exposure plugged in (``plugin``), 20 imputations (``propagated``) and
-    the joint PK + E-R model (``joint``). Coverage, interval width, runtime.
+    fit with the posterior-mean exposure plugged in (``plugin``), the latent
+    exposure with the PK posterior as prior (``propagated``) and the joint
+    PK + E-R model (``joint``, ``--joint-draws``, default 1000 as fit_er).
+    Also selectable (``--modes``): the observed NCA Css plugged in (``nca``),
+    naive multiple imputation of 20 PK draws (``imputation``) and the joint
+    model at 500 draws (``joint_500``). Coverage, interval width, runtime.
 ``figure``
     ``docs/figures/er_zero_slope.png``: replicates 0 and 1 of ``crcrh0`` as
     :func:`blinapk.plotting.plot_er` draws them.
 ``timing``
-    One fit of each model (logistic, Weibull, cytokine Emax; plug-in and
-    propagated) at 200 subjects, 2 chains x 1000 + 1000: wall time, minimum
+    One fit of each model (logistic, Weibull, cytokine Emax; plug-in,
+    propagated and imputation) at 200 subjects, 2 chains x 1000 + 1000: wall time, minimum
     bulk ESS, ESS per second of sampling.
 
 Examples
@@ -31,7 +34,9 @@ Examples
 ::
 
     python benchmarks/er_uncertainty.py --part recovery --replicates 50
-    python benchmarks/er_uncertainty.py --part uncertainty --replicates 30
+    python benchmarks/er_uncertainty.py --part uncertainty --replicates 50 --first 0 --step 2
+    python benchmarks/er_uncertainty.py --part uncertainty --replicates 50 --first 1 --step 2
+    python benchmarks/er_uncertainty.py --part recovery --scenarios il6 --draws 1000
     python benchmarks/er_uncertainty.py --part timing
     python benchmarks/er_uncertainty.py --part figure
     python benchmarks/er_uncertainty.py --summarize-only   # tables and figures again
@@ -214,8 +219,9 @@ def run_timing(out: Path) -> None:
 
     done = _done(out)
     cases = [("logistic", "crcrh", "plugin"), ("logistic", "crcrh", "propagated"),
-             ("weibull", "os", "plugin"), ("emax", "il6", "plugin"),
-             ("emax", "il6", "propagated")]
+             ("logistic", "crcrh", "imputation"), ("weibull", "os", "plugin"),
+             ("emax", "il6", "plugin"), ("emax", "il6", "propagated"),
+             ("emax", "il6", "imputation")]
     for model, endpoint, mode in cases:
         key = f"{model}-{endpoint}-{mode}"
         if key in done:
@@ -223,7 +229,7 @@ def run_timing(out: Path) -> None:
         peak = endpoint == "il6"
         study = er_study(200, 7, endpoint=endpoint, slope=-1.0 if endpoint == "os" else 1.5)
         p = {"CL": study.params["CL"].to_numpy(), "V": study.params["V"].to_numpy()}
-        if mode == "propagated":  # 100 exposure draws around the truth (30 % CV)
+        if mode != "plugin":  # 100 exposure draws around the truth (30 % CV)
             rng = np.random.default_rng(1)
             p = {"CL": p["CL"] * np.exp(0.3 * rng.standard_normal((100, len(p["CL"])))),
                  "V": np.broadcast_to(p["V"], (100, len(p["V"])))}
@@ -237,7 +243,7 @@ def run_timing(out: Path) -> None:
                      regimens=False)
         wall = time.perf_counter() - t0
         s = fit.summary()
-        ess = float(s["ESS_BULK"].min()) / (fit.n_imputations if mode == "propagated" else 1)
+        ess = float(s["ESS_BULK"].min()) / fit.n_imputations
         rec = {"key": key, "model": model, "endpoint": endpoint, "mode": mode,
                "n_units": len(fit.units), "wall_s": wall, **{k: fit.timings.get(k) for k in
                                                              ("compile_s", "sample_s")},
@@ -283,6 +289,11 @@ def summarize() -> dict:
             d["sd_of_medians"] = float(est[:, 0].std(ddof=1)) if len(est) > 1 else np.nan
             d["mean_posterior_sd"] = float(np.mean(est[:, 2] - est[:, 1]) / 3.29)
     unc = _load(RESULTS / "er_uncertainty.jsonl")
+    # every mode on the same studies: those that the default modes all finished
+    sets = [{r["replicate"] for r in unc if r["mode"] == m} for m in RUN_MODES]
+    same = set.intersection(*sets) if all(sets) else set()
+    unc = [r for r in unc if r["replicate"] in same]
+    summary["uncertainty_replicates"] = len(same)
     for mode in MODES:
         rows = [r for r in unc if r["mode"] == mode]
         if not rows:
@@ -309,8 +320,9 @@ def _uncertainty_figure(unc: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(MODES), figsize=(12, 4.5), sharex=True, sharey=True)
-    for ax, mode in zip(axes, MODES, strict=True):
+    shown = ("nca", "plugin", "imputation", "propagated", "joint")
+    fig, axes = plt.subplots(1, len(shown), figsize=(15, 4.5), sharex=True, sharey=True)
+    for ax, mode in zip(axes, shown, strict=True):
         rows = sorted((r for r in unc if r["mode"] == mode), key=lambda r: r["replicate"])
         for i, r in enumerate(rows):
             p = r["params"]["BETA_LOGCSS"]
@@ -324,7 +336,8 @@ def _uncertainty_figure(unc: list[dict]) -> None:
         ax.set_xlabel("BETA_LOGCSS (90 % CrI)")
     axes[0].set_ylabel("replicate")
     axes[0].set_xlim(-1.5, 6.0)  # a few joint intervals reach further right
-    fig.suptitle(f"CR/CRh* slope per log Css, truth {SLOPE} (dashed): sparse PK, 120 subjects",
+    fig.suptitle(f"CR/CRh* slope per log Css, truth {SLOPE} (dashed): sparse PK, 120 subjects"
+                 f" ({len(rows)} studies, the same in every panel)",
                  fontsize=10)
     FIGURES.mkdir(parents=True, exist_ok=True)
     fig.savefig(FIGURES / "er_uncertainty.png", dpi=110, bbox_inches="tight")
