@@ -180,17 +180,7 @@ def er_step(dataset, out: Path) -> list[Path]:
 def er_response_step(dataset, out: Path) -> list[Path]:
     """CR/CRh* within 2 cycles vs Css (logistic) on the example's clinical tables.
 
-    Parameters
-    ----------
-    dataset : Dataset
-        The example study.
-    out : Path
-        Output directory (PK fit as in :func:`er_step`).
-
-    Returns
-    -------
-    list of Path
-        Files written (:func:`blinapk.report.write_er`).
+    Arguments and result as :func:`er_step` (same PK fit, same writer).
     """
     from blinapk.datasets import load_example_clinical
 
