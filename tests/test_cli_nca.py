@@ -77,5 +77,7 @@ def test_demo_runs_on_the_example(tmp_path, capsys):
     assert set(pd.read_csv(e / "km_summary.csv")["ENDPOINT"]) == {"OS", "RFS", "TTR", "DFS"}
     assert set(pd.read_csv(e / "ae_episodes.csv")["EPISODE"]) == {"start", "step", "restart"}
     assert (tmp_path / "demo" / "er" / "er.nc").exists()  # IL-6 peaks vs exposure
+    crcrh = pd.read_csv(tmp_path / "demo" / "er_crcrh" / "summary.csv")  # CR/CRh* vs Css
+    assert "BETA_LOGCSS" in set(crcrh["PARAMETER"])
     assert "demo done" in capsys.readouterr().out
     assert main(["demo", "--out", str(tmp_path / "x"), "--steps", "nope"]) == 2
