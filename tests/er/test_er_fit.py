@@ -228,7 +228,7 @@ def _exact_slope_quantiles(y, m, v, ref, log_sd, qs=(0.05, 0.5, 0.95)):
 
 
 @pytest.mark.slow
-def test_propagated_latent_exposure_matches_the_exact_posterior(crcrh_study):
+def test_propagated_latent_exposure_matches_the_exact_posterior(crcrh_study, tmp_path):
     """Measurement-error model: the slope's posterior equals quadrature, imputation is attenuated.
 
     The PK posterior is an exact normal N(m_i, v) per subject (2000 draws); the latent
@@ -258,3 +258,6 @@ def test_propagated_latent_exposure_matches_the_exact_posterior(crcrh_study):
     # naive imputation: classical measurement error, attenuated toward 0
     s_imp = imp.summary().set_index("PARAMETER").loc["BETA_LOGCSS"]
     assert s_imp["MEDIAN"] < 0.75 * q50
+    back = load_er(prop.save(tmp_path / "latent.nc"))
+    assert back.uncertainty == "propagated" and back.convergence.passed == prop.converged
+    pd.testing.assert_frame_equal(back.summary(), prop.summary())
