@@ -15,15 +15,18 @@ skipped) and a summary ``benchmarks/results/er_<part>_summary.json``:
     Studies with sparse, noisy PK (2 samples per subject: one 1-8 h after the
     start, one at steady state; 35 % residual error), 120 subjects, CR/CRh*
     with slope 1.5. Per replicate: a population-PK fit (NUTS), then the E-R
-    fit with the observed NCA Css plugged in (``nca``), the posterior-mean
-    exposure plugged in (``plugin``), 20 imputations (``propagated``) and
-    the joint PK + E-R model (``joint``). Coverage, interval width, runtime.
+    fit with the posterior-mean exposure plugged in (``plugin``), the latent
+    exposure with the PK posterior as prior (``propagated``) and the joint
+    PK + E-R model (``joint``, ``--joint-draws``, default 1000 as fit_er).
+    Also selectable (``--modes``): the observed NCA Css plugged in (``nca``),
+    naive multiple imputation of 20 PK draws (``imputation``) and the joint
+    model at 500 draws (``joint_500``). Coverage, interval width, runtime.
 ``figure``
     ``docs/figures/er_zero_slope.png``: replicates 0 and 1 of ``crcrh0`` as
     :func:`blinapk.plotting.plot_er` draws them.
 ``timing``
-    One fit of each model (logistic, Weibull, cytokine Emax; plug-in and
-    propagated) at 200 subjects, 2 chains x 1000 + 1000: wall time, minimum
+    One fit of each model (logistic, Weibull, cytokine Emax; plug-in,
+    propagated and imputation) at 200 subjects, 2 chains x 1000 + 1000: wall time, minimum
     bulk ESS, ESS per second of sampling.
 
 Examples
@@ -31,7 +34,9 @@ Examples
 ::
 
     python benchmarks/er_uncertainty.py --part recovery --replicates 50
-    python benchmarks/er_uncertainty.py --part uncertainty --replicates 30
+    python benchmarks/er_uncertainty.py --part uncertainty --replicates 50 --first 0 --step 2
+    python benchmarks/er_uncertainty.py --part uncertainty --replicates 50 --first 1 --step 2
+    python benchmarks/er_uncertainty.py --part recovery --scenarios il6 --draws 1000
     python benchmarks/er_uncertainty.py --part timing
     python benchmarks/er_uncertainty.py --part figure
     python benchmarks/er_uncertainty.py --summarize-only   # tables and figures again
@@ -70,7 +75,9 @@ RECOVERY = {
     "il6": ({"endpoint": "il6", "n": 100},
             {"EMAX": 1500.0, "EC50": 200.0, "EPISODE_RATIO": 0.1, "OMEGA": 0.8, "SIGMA": 0.5}),
 }
-MODES = ("nca", "plugin", "propagated", "joint")
+MODES = ("nca", "plugin", "propagated", "joint", "imputation", "joint_500")
+#: Modes fitted by default (``imputation`` and ``joint_500``: see the module docstring).
+RUN_MODES = ("plugin", "propagated", "joint")
 SLOPE = 1.5
 
 
@@ -126,16 +133,18 @@ def _recovery_fit(name: str, rep: int, draws: int):
                   seed=rep + 1, regimens=False)
 
 
-def run_recovery(replicates: int, draws: int, out: Path) -> None:
+def run_recovery(replicates: int, draws: int, out: Path,
+                 scenarios: tuple[str, ...] = tuple(RECOVERY)) -> None:
     done = _done(out)
     for rep in range(replicates):
-        for name, (_, truth) in RECOVERY.items():
-            key = f"{name}-{rep}"
+        for name in scenarios:
+            truth = RECOVERY[name][1]
+            key = f"{name}-{rep}" if draws == 500 else f"{name}-{rep}-d{draws}"
             if key in done:
                 continue
             t0 = time.perf_counter()
             fit = _recovery_fit(name, rep, draws)
-            rec = {"key": key, "scenario": name, "replicate": rep,
+            rec = {"key": key, "scenario": name, "replicate": rep, "draws": draws,
                    "wall_s": time.perf_counter() - t0, **_record(fit, truth)}
             _append(out, rec)
             print(f"{key}: " + ", ".join(f"{k} {v['covered']}" for k, v in
@@ -160,14 +169,25 @@ def zero_slope_figure(draws: int) -> None:
     plt.close(fig)
 
 
-def run_uncertainty(replicates: int, draws: int, out: Path, n: int) -> None:
+def _mode_draws(mode: str, draws: int, joint_draws: int) -> tuple[str, int]:
+    """The ``uncertainty`` argument and draws of a benchmark mode."""
+    if mode == "nca":
+        return "plugin", draws
+    if mode == "joint_500":
+        return "joint", 500
+    return mode, joint_draws if mode == "joint" else draws
+
+
+def run_uncertainty(replicates: int, draws: int, out: Path, n: int,
+                    modes: tuple[str, ...] = RUN_MODES, joint_draws: int = 1000,
+                    first: int = 0, step: int = 1) -> None:
     from blinapk.er import fit_er, observed_exposure
     from blinapk.poppk import PopPKSpec, fit
 
     done = _done(out)
     spec = PopPKSpec(covariates=("CL~BSA:power",), bsv=("CL",))
-    for rep in range(replicates):
-        keys = {m: f"{m}-{rep}" for m in MODES}
+    for rep in range(first, replicates, step):
+        keys = {m: f"{m}-{rep}" for m in modes}
         if all(k in done for k in keys.values()):
             continue
         study = er_study(n, 50_000 + rep, endpoint="crcrh", slope=SLOPE, pk_samples=2,
@@ -176,14 +196,14 @@ def run_uncertainty(replicates: int, draws: int, out: Path, n: int) -> None:
         pk = fit(study.dataset, spec, draws=draws, tune=draws, seed=rep + 1, progressbar=False)
         pk_s = time.perf_counter() - t0
         truth = {"BETA_LOGCSS": SLOPE, "OR_DOUBLING": 2.0 ** SLOPE}
-        for mode in MODES:
+        for mode in modes:
             if keys[mode] in done:
                 continue
             source = observed_exposure(study.dataset) if mode == "nca" else pk
+            unc, d = _mode_draws(mode, draws, joint_draws)
             t0 = time.perf_counter()
             er = fit_er(study.clinical, source, dataset=study.dataset, endpoint="crcrh",
-                        uncertainty="plugin" if mode == "nca" else mode, draws=draws,
-                        tune=draws, seed=rep + 1, regimens=False)
+                        uncertainty=unc, draws=d, tune=d, seed=rep + 1, regimens=False)
             rec = {"key": keys[mode], "mode": mode, "replicate": rep,
                    "wall_s": time.perf_counter() - t0, "pk_fit_s": pk_s,
                    "pk_converged": bool(pk.converged), "n_analysed": len(er.units),
@@ -199,8 +219,9 @@ def run_timing(out: Path) -> None:
 
     done = _done(out)
     cases = [("logistic", "crcrh", "plugin"), ("logistic", "crcrh", "propagated"),
-             ("weibull", "os", "plugin"), ("emax", "il6", "plugin"),
-             ("emax", "il6", "propagated")]
+             ("logistic", "crcrh", "imputation"), ("weibull", "os", "plugin"),
+             ("emax", "il6", "plugin"), ("emax", "il6", "propagated"),
+             ("emax", "il6", "imputation")]
     for model, endpoint, mode in cases:
         key = f"{model}-{endpoint}-{mode}"
         if key in done:
@@ -208,7 +229,7 @@ def run_timing(out: Path) -> None:
         peak = endpoint == "il6"
         study = er_study(200, 7, endpoint=endpoint, slope=-1.0 if endpoint == "os" else 1.5)
         p = {"CL": study.params["CL"].to_numpy(), "V": study.params["V"].to_numpy()}
-        if mode == "propagated":  # 100 exposure draws around the truth (30 % CV)
+        if mode != "plugin":  # 100 exposure draws around the truth (30 % CV)
             rng = np.random.default_rng(1)
             p = {"CL": p["CL"] * np.exp(0.3 * rng.standard_normal((100, len(p["CL"])))),
                  "V": np.broadcast_to(p["V"], (100, len(p["V"])))}
@@ -222,7 +243,7 @@ def run_timing(out: Path) -> None:
                      regimens=False)
         wall = time.perf_counter() - t0
         s = fit.summary()
-        ess = float(s["ESS_BULK"].min()) / (fit.n_imputations if mode == "propagated" else 1)
+        ess = float(s["ESS_BULK"].min()) / fit.n_imputations
         rec = {"key": key, "model": model, "endpoint": endpoint, "mode": mode,
                "n_units": len(fit.units), "wall_s": wall, **{k: fit.timings.get(k) for k in
                                                              ("compile_s", "sample_s")},
@@ -247,18 +268,32 @@ def summarize() -> dict:
     summary: dict = {"machine": platform.platform(), "recovery": {}, "uncertainty": {},
                      "timing": _load(RESULTS / "er_timing.jsonl")}
     for rec in _load(RESULTS / "er_recovery.jsonl"):
-        sc = summary["recovery"].setdefault(rec["scenario"], {"n": 0, "converged": 0,
+        name = rec["scenario"] + (f" ({rec['draws']} draws)" if rec.get("draws", 500) != 500
+                                  else "")
+        sc = summary["recovery"].setdefault(name, {"n": 0, "converged": 0,
                                                               "params": {}})
         sc["n"] += 1
         sc["converged"] += rec["converged"]
-        for name, p in rec["params"].items():
-            d = sc["params"].setdefault(name, {"covered": 0})
+        for pname, p in rec["params"].items():
+            d = sc["params"].setdefault(pname, {"covered": 0, "draws": []})
             d["covered"] += p["covered"]
+            d["draws"].append((p["median"], p["lower"], p["upper"]))
     for sc in summary["recovery"].values():
         for d in sc["params"].values():
             d["coverage"] = d["covered"] / sc["n"]
             d["ci95"] = _cp(d["covered"], sc["n"])
+            # spread of the estimates across studies vs the posterior SD (width / 3.29):
+            # equal when intervals are as wide as the estimates vary; log scale if positive
+            est = np.array(d.pop("draws"))
+            est = np.log(est) if (est > 0).all() else est
+            d["sd_of_medians"] = float(est[:, 0].std(ddof=1)) if len(est) > 1 else np.nan
+            d["mean_posterior_sd"] = float(np.mean(est[:, 2] - est[:, 1]) / 3.29)
     unc = _load(RESULTS / "er_uncertainty.jsonl")
+    # every mode on the same studies: those that the default modes all finished
+    sets = [{r["replicate"] for r in unc if r["mode"] == m} for m in RUN_MODES]
+    same = set.intersection(*sets) if all(sets) else set()
+    unc = [r for r in unc if r["replicate"] in same]
+    summary["uncertainty_replicates"] = len(same)
     for mode in MODES:
         rows = [r for r in unc if r["mode"] == mode]
         if not rows:
@@ -285,8 +320,9 @@ def _uncertainty_figure(unc: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(MODES), figsize=(12, 4.5), sharex=True, sharey=True)
-    for ax, mode in zip(axes, MODES, strict=True):
+    shown = ("nca", "plugin", "imputation", "propagated", "joint")
+    fig, axes = plt.subplots(1, len(shown), figsize=(15, 4.5), sharex=True, sharey=True)
+    for ax, mode in zip(axes, shown, strict=True):
         rows = sorted((r for r in unc if r["mode"] == mode), key=lambda r: r["replicate"])
         for i, r in enumerate(rows):
             p = r["params"]["BETA_LOGCSS"]
@@ -300,7 +336,8 @@ def _uncertainty_figure(unc: list[dict]) -> None:
         ax.set_xlabel("BETA_LOGCSS (90 % CrI)")
     axes[0].set_ylabel("replicate")
     axes[0].set_xlim(-1.5, 6.0)  # a few joint intervals reach further right
-    fig.suptitle(f"CR/CRh* slope per log Css, truth {SLOPE} (dashed): sparse PK, 120 subjects",
+    fig.suptitle(f"CR/CRh* slope per log Css, truth {SLOPE} (dashed): sparse PK, 120 subjects"
+                 f" ({len(rows)} studies, the same in every panel)",
                  fontsize=10)
     FIGURES.mkdir(parents=True, exist_ok=True)
     fig.savefig(FIGURES / "er_uncertainty.png", dpi=110, bbox_inches="tight")
@@ -313,15 +350,26 @@ def main(argv=None) -> int:
     parser.add_argument("--replicates", type=int, default=50)
     parser.add_argument("--draws", type=int, default=500, help="draws = warm-up per chain")
     parser.add_argument("--n", type=int, default=120, help="subjects (uncertainty part)")
+    parser.add_argument("--modes", default=",".join(RUN_MODES),
+                        help="uncertainty part: comma-separated modes of MODES")
+    parser.add_argument("--joint-draws", type=int, default=1000,
+                        help="draws = warm-up per chain of the joint mode (fit_er default)")
+    parser.add_argument("--scenarios", default=",".join(RECOVERY),
+                        help="recovery part: comma-separated scenarios of RECOVERY")
+    parser.add_argument("--first", type=int, default=0, help="first replicate")
+    parser.add_argument("--step", type=int, default=1,
+                        help="replicate stride (run --first 0/1 --step 2 in two processes)")
     parser.add_argument("--summarize-only", action="store_true")
     args = parser.parse_args(argv)
     _quiet()
     if not args.summarize_only:
         out = RESULTS / f"er_{args.part}.jsonl"
         if args.part == "recovery":
-            run_recovery(args.replicates, args.draws, out)
+            run_recovery(args.replicates, args.draws, out, tuple(args.scenarios.split(",")))
         elif args.part == "uncertainty":
-            run_uncertainty(args.replicates, args.draws, out, args.n)
+            run_uncertainty(args.replicates, args.draws, out, args.n,
+                            tuple(args.modes.split(",")), args.joint_draws, args.first,
+                            args.step)
         elif args.part == "figure":
             zero_slope_figure(args.draws)
         else:

@@ -59,12 +59,12 @@ def test_er_with_a_saved_pk_fit(files, capsys):
     out = files["dir"] / "prop"
     code = main(["er", str(files["data"]), "--subjects", str(files["subjects"]),
                  "--assessments", str(files["assessments"]), "--fit",
-                 str(files["dir"] / "fit.nc"), "--exposure", "cavg", "--imputations", "5",
+                 str(files["dir"] / "fit.nc"), "--exposure", "cavg",
                  "--draws", "200", "--tune", "200", "--seed", "1", "--quiet", "--no-figures",
                  "--out", str(out)])
     assert code == 0
     assert "BETA_LOGCAVG" in set(pd.read_csv(out / "summary.csv")["PARAMETER"])
-    assert "propagated (5 imputations)" in capsys.readouterr().out
+    assert "propagated (latent exposure, PK posterior prior)" in capsys.readouterr().out
     assert pd.read_csv(out / "regimens.csv")["MEDIAN"].notna().all()
     assert not (out / "er_curve.png").exists()
 

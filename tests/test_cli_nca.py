@@ -79,6 +79,8 @@ def test_demo_runs_on_the_example(tmp_path, capsys):
     assert set(pd.read_csv(e / "km_summary.csv")["ENDPOINT"]) == {"OS", "RFS", "TTR", "DFS"}
     assert set(pd.read_csv(e / "ae_episodes.csv")["EPISODE"]) == {"start", "step", "restart"}
     assert (tmp_path / "demo" / "er" / "er.nc").exists()  # IL-6 peaks vs exposure
+    crcrh = pd.read_csv(tmp_path / "demo" / "er_crcrh" / "summary.csv")  # CR/CRh* vs Css
+    assert "BETA_LOGCSS" in set(crcrh["PARAMETER"])
     sim = pd.read_csv(tmp_path / "demo" / "simulate" / "exposure_summary.csv")
     css_sim = sim[sim["METRIC"] == "CSS"]
     assert set(css_sim["SCENARIO"]) == {"adults 9 -> 28 ug/day", "children 5 -> 15 ug/m2/day"}

@@ -56,7 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exposure", default=None, choices=list(METRICS),
                         help="exposure metric (default css; delta_css for cytokine peaks)")
     parser.add_argument("--uncertainty", default="propagated", choices=list(UNCERTAINTY),
-                        help="how the exposure uncertainty is carried (default propagated)")
+                        help="how the exposure uncertainty is carried: propagated (default; "
+                             "latent exposure with the PK posterior as prior, calibrated), "
+                             "plugin (overconfident), joint (PK + E-R in one model, slower), "
+                             "imputation (naive, attenuates the slope; comparison only)")
     parser.add_argument("--model", default=None,
                         help="logistic (binary default), emax, sigmoid_emax (peaks default "
                              "emax), weibull (survival)")
@@ -71,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="covariate of the PK model fitted when --fit is not given, e.g. "
                              "CL~BSA:power (repeatable)")
     parser.add_argument("--imputations", type=int, default=20,
-                        help="PK posterior draws imputed (propagated; default 20)")
+                        help="PK posterior draws imputed (--uncertainty imputation only; "
+                             "default 20)")
     parser.add_argument("--window", type=_window, default=None, metavar="T0,T1",
                         help="cavg: hours after the first infusion to average over (default: "
                              "the cycle-1 infusion)")

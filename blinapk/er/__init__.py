@@ -13,8 +13,10 @@
   cytokine peak with an episode effect, subject random effects and
   censoring below LLOQ; the Emax function is :mod:`blinapk.pk.emax`.
 * Fitting (:func:`fit_er`): exposure uncertainty ``plugin``, ``propagated``
-  (multiple imputation over the PK posterior) or ``joint`` (PK and E-R in
-  one model); convergence gates of :mod:`blinapk.mcmc`.
+  (default: a latent exposure per unit with its PK posterior as prior,
+  :mod:`blinapk.er.latent`) or ``joint`` (PK and E-R in one model);
+  ``imputation`` (naive multiple imputation, attenuated) for comparison;
+  convergence gates of :mod:`blinapk.mcmc`.
 * Results (:class:`ERFit`): named parameters, E-R curves, observed
   responses by exposure quartile, predictions at the label regimens;
   saved and reloaded as stamped netCDF (:func:`load_er`).

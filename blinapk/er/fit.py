@@ -6,23 +6,31 @@ Three ways to treat the exposure, chosen by one argument (``uncertainty``):
     each unit's exposure is fixed at its posterior mean (or the observed NCA
     Css, or a given value): fast, but the exposure is treated as known, so
     intervals are too narrow when it is not;
-``propagated``
-    multiple imputation over the PK posterior: ``n_imputations`` joint PK
-    posterior draws (evenly spaced) give as many exposure vectors; the E-R
-    model is fitted to each (one PyMC model with an ``imputation``
-    dimension, the copies independent) and the draws are pooled, i.e. the
-    posterior is the mixture of the imputations' posteriors (Zhou & Reiter,
-    Am Stat 2010); the PK posterior is not updated by the outcomes;
+``propagated`` (default)
+    each unit's log exposure is a latent parameter whose prior is its PK
+    posterior (a multivariate normal fitted to the posterior draws, keeping
+    the correlations between units; :mod:`blinapk.er.latent`), updated by
+    the outcomes together with the E-R parameters: the two-stage form of the
+    joint model, calibrated on simulated studies (docs/er.md) at the cost of
+    an E-R fit;
+``imputation``
+    naive multiple imputation over the PK posterior, for comparison only:
+    ``n_imputations`` joint PK posterior draws (evenly spaced) give as many
+    exposure vectors, the E-R model is fitted to each (one PyMC model with
+    an ``imputation`` dimension, the copies independent) and the draws are
+    pooled (Zhou & Reiter, Am Stat 2010). The outcomes do not inform the
+    exposures, so this is classical measurement error: the slope is
+    **attenuated toward 0** (docs/er.md), do not report it;
 ``joint``
     the population-PK model and the E-R model in one PyMC model: the
     exposure is a function of the individual PK parameters, which both the
     concentrations and the outcomes inform.
 
 Sampling is NUTS (:func:`blinapk.mcmc.sample_nuts`) and the convergence gates
-of :mod:`blinapk.mcmc` apply as for population PK. In the propagated fit the
-copies are gated one by one, with the R-hat threshold of grouped variables
-(``ConvergenceGates.group_rhat_max``) because there are ``n_imputations``
-copies of every parameter.
+of :mod:`blinapk.mcmc` apply as for population PK. Per-unit and per-subject
+variables (latent exposures, random effects) and, in the imputation fit, the
+``n_imputations`` copies of every parameter are gated with the R-hat
+threshold of grouped variables (``ConvergenceGates.group_rhat_max``).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ import pandas as pd
 from blinapk.data import ClinicalData, Dataset
 from blinapk.er.design import ERDesign, make_design
 from blinapk.er.exposure import Exposure, exposure_from_params, posterior_exposure
+from blinapk.er.latent import LatentPrior, add_latent_exposure, latent_prior
 from blinapk.er.models import ERPriors, add_er_model, check_model
 from blinapk.er.outcomes import derive_outcomes, get_endpoint
 from blinapk.er.result import ERFit
@@ -53,8 +62,9 @@ from blinapk.mcmc import (
 __all__ = ["UNCERTAINTY", "fit_er"]
 
 #: Ways of treating the exposure uncertainty.
-UNCERTAINTY: tuple[str, ...] = ("plugin", "propagated", "joint")
-#: Default number of PK posterior draws imputed in the propagated mode.
+#: ``imputation`` (naive multiple imputation, attenuating) is kept for comparison.
+UNCERTAINTY: tuple[str, ...] = ("plugin", "propagated", "joint", "imputation")
+#: Default number of PK posterior draws imputed in the imputation mode.
 N_IMPUTATIONS = 20
 
 
@@ -146,16 +156,18 @@ def _positions(subjects: Sequence[Any], design: ERDesign) -> np.ndarray:
     return pd.Index(list(subjects)).get_indexer(design.units["ID"])
 
 
-def _stacked_model(design: ERDesign, logx: np.ndarray, model_name: str, priors: ERPriors,
-                   time_scale: float) -> tuple[Any, list[str]]:
+def _stacked_model(design: ERDesign, logx: np.ndarray | LatentPrior, model_name: str,
+                   priors: ERPriors, time_scale: float) -> tuple[Any, list[str]]:
+    """Build the E-R model on fixed log exposures ``(m, n_units)`` or on a latent exposure."""
     import pymc as pm
 
-    m = logx.shape[0]
+    m = 1 if isinstance(logx, LatentPrior) else logx.shape[0]
     coords = {"imputation": list(range(m)), "unit": _unit_labels(design)}
     if design.kind == "peak":
         coords["subject"] = [str(s) for s in design.subjects]
     with pm.Model(coords=coords) as model:
-        names = add_er_model(design, model_name, logx, m, priors, time_scale=time_scale)
+        lx = add_latent_exposure(logx) if isinstance(logx, LatentPrior) else logx
+        names = add_er_model(design, model_name, lx, m, priors, time_scale=time_scale)
     return model, names
 
 
@@ -189,8 +201,9 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
         Metric (:mod:`blinapk.er.metrics`): ``css`` (default), ``css_start``,
         ``cavg``, ``cmax_start``, ``cmax_step``; peaks: ``css``, ``delta_css``,
         ``cmax`` per event. Ignored when ``pk`` is an Exposure.
-    uncertainty : {"plugin", "propagated", "joint"}
-        How the exposure uncertainty is carried (module docstring).
+    uncertainty : {"propagated", "plugin", "joint", "imputation"}
+        How the exposure uncertainty is carried (module docstring);
+        ``imputation`` attenuates the slope and is for comparison only.
     model : str, optional
         ``logistic`` (default), ``emax`` or ``sigmoid_emax`` for binary
         endpoints; ``weibull`` for time to event; ``emax`` (default) or
@@ -200,7 +213,7 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
     covariates : sequence of str
         Subjects-table columns, e.g. ``("BLAST", "AGEGROUP", "ARM")``.
     n_imputations : int
-        PK posterior draws imputed (propagated mode).
+        PK posterior draws imputed (``imputation`` mode only).
     priors : ERPriors, optional
         Prior scales.
     pk_spec, pk_options
@@ -240,7 +253,7 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
         raise ModelSpecError(f"uncertainty: use one of {UNCERTAINTY}, got {uncertainty!r}")
     ep = get_endpoint(endpoint)
     model_name = check_model(ep.kind, model)
-    if int(n_imputations) < 2 and uncertainty == "propagated":
+    if int(n_imputations) < 2 and uncertainty == "imputation":
         raise ModelSpecError("n_imputations: the propagated mode needs at least 2")
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed,
                                target_accept=target_accept, sampler=sampler,
@@ -258,6 +271,7 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
     design = make_design(outcomes, expo, covariates)
     time_scale = float(design.units["TIME"].mean()) if ep.kind == "tte" else 1.0
     timings = {"prepare_s": time.perf_counter() - t_start}
+    extra: dict[str, Any] = {}
     if uncertainty == "joint":
         pk_model, initvals, gated = _joint_model(pk_model, design, expo, model_name, priors,
                                                  time_scale)
@@ -267,17 +281,23 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
         idata, t = sample_nuts(pk_model, settings, initvals=initvals, chain_starts=make_start_fn)
         m_imp, group_dim, fitted = 1, "subject", pk_model
     else:
-        m_imp = 1 if uncertainty == "plugin" else min(int(n_imputations), expo.n_draws)
-        if uncertainty == "propagated" and m_imp < 2:
-            raise ModelSpecError("propagated: the exposure has a single draw; use plugin")
-        x = (design.exposure_draws.mean(axis=1, keepdims=True) if m_imp == 1 else
-             design.imputed(m_imp))
-        fitted, gated = _stacked_model(design, np.log(x).T, model_name, priors, time_scale)
+        m_imp = min(int(n_imputations), expo.n_draws) if uncertainty == "imputation" else 1
+        if uncertainty in ("propagated", "imputation") and expo.n_draws < 2:
+            raise ModelSpecError(f"{uncertainty}: the exposure has a single draw; use plugin")
+        if uncertainty == "propagated":
+            prior = latent_prior(design.exposure_draws)
+            fitted, gated = _stacked_model(design, prior, model_name, priors, time_scale)
+            extra["latent_max_abs_skew"] = prior.max_abs_skew
+        else:
+            x = (design.exposure_draws.mean(axis=1, keepdims=True) if m_imp == 1 else
+                 design.imputed(m_imp))
+            fitted, gated = _stacked_model(design, np.log(x).T, model_name, priors,
+                                           time_scale)
         # sized by one copy: the copies are independent, and JAX compiles the stacked model
         # in a second or two where numba takes tens of seconds
         settings = settings.resolved(n_obs=design.n)
         idata, t = sample_nuts(fitted, settings)
-        group_dim = "imputation" if m_imp > 1 else "subject"
+        group_dim = ("imputation", "subject", "latent") if m_imp > 1 else ("subject", "latent")
     timings.update(t)
     convergence = check_convergence(idata, var_names=gated, gates=gates, group_dim=group_dim)
     warn_if_failed(convergence, stacklevel=2)
@@ -291,7 +311,7 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
                   "covariates": list(covariates),
                   "pk_data_hash": getattr(pk_fit, "data_hash", ""),
                   "pk_converged": getattr(pk_fit, "converged", None),
-                  "clinical_hash": clinical.hash if clinical is not None else ""},
+                  "clinical_hash": clinical.hash if clinical is not None else ""} | extra,
         pk_fit=pk_fit, dataset=data_for_outcomes, regimens=regimens, timings=timings)
     stamp_er(result)
     result.timings["total_s"] = time.perf_counter() - t_start

@@ -59,8 +59,8 @@ import numpy as np
 
 from blinapk.er.design import ERDesign
 from blinapk.errors import ModelSpecError
+from blinapk.mcmc.likelihood import censored_normal_logp
 from blinapk.pk.emax import log_emax_fraction
-from blinapk.poppk.likelihood import censored_normal_logp
 
 __all__ = ["DEFAULT_MODEL", "MODELS", "ERPriors", "add_er_model", "check_model",
            "linear_predictor", "respond"]
@@ -307,7 +307,7 @@ def add_er_model(design: ERDesign, model: str, logx: Any, n_imputations: int,
         psi = pm.Normal("er_z", 0.0, pt.exp(w * log_omega), dims=("imputation", "subject"))
         mu = eta + (pt.exp((1.0 - w) * log_omega) * psi)[:, idx]
         cens = data["CENS"].astype(np.int64)
-        # the M3 likelihood of poppk (erfc only: compiles for C, numba and JAX alike)
+        # the M3 likelihood shared with poppk (erfc only: compiles for C, numba and JAX alike)
         pm.CustomDist("er_y", mu, sigma[:, None] + pt.zeros_like(mu), cens, data["Y"],
                       logp=lambda v, m, s, c, lo: censored_normal_logp(v, m, s, c, lo, pt),
                       observed=np.broadcast_to(data["Y"], shape), dims=("imputation", "unit"))

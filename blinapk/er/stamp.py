@@ -95,7 +95,8 @@ def load_er(path: str | Path) -> ERFit:
     meta = json.loads(attrs["blinapk_er"])
     settings = meta["settings"]
     gated = [n for n in settings.get("gated", []) if n in idata.posterior.data_vars]
-    group = "imputation" if meta["n_imputations"] > 1 else "subject"
+    group = (("imputation", "subject", "latent") if meta["n_imputations"] > 1 else
+             ("subject", "latent"))
     convergence = check_convergence(idata, var_names=gated or None, group_dim=group) \
         if "sample_stats" in idata.groups() else None
     return ERFit(

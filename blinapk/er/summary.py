@@ -13,8 +13,8 @@ credible interval (default 90 %), bulk/tail ESS and R-hat:
   (log-scale SDs);
 * covariates: ``BETA_<TERM>`` and its ``OR_``/``HR_``/``RATIO_<TERM>``.
 
-With the propagated mode the draws of all imputations are pooled; ESS is the
-sum of the imputations' ESS and R-hat the largest of theirs.
+With the ``imputation`` mode the draws of all imputations are pooled; ESS is
+the sum of the imputations' ESS and R-hat the largest of theirs.
 
 :func:`er_curve` evaluates the model over the observed exposure range (a
 typical subject at the reference covariates) with a credible band; for

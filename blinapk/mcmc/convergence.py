@@ -177,7 +177,7 @@ def _worst(s: pd.Series, bad: pd.Series, ascending: bool) -> tuple[str, ...]:
 def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
                       gates: ConvergenceGates | None = None,
                       parameterisation: Mapping[str, str] | None = None,
-                      group_dim: str | None = None) -> ConvergenceReport:
+                      group_dim: str | Sequence[str] | None = None) -> ConvergenceReport:
     """Run the convergence gates on the posterior of ``idata``.
 
     Parameters
@@ -192,8 +192,8 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
     parameterisation : mapping, optional
         Parameter -> ``centered``/``noncentered``/``partial`` as fitted; makes the advice
         on divergences and E-BFMI name the random effects to switch.
-    group_dim : str, optional
-        Dimension marking grouped variables (e.g. ``"subject"``): their R-hat
+    group_dim : str or sequence of str, optional
+        Dimension(s) marking grouped variables (e.g. ``"subject"``): their R-hat
         is gated separately (gate ``rhat_group``, threshold
         ``gates.group_rhat_max``); the ``rhat`` gate then covers the others.
 
@@ -214,7 +214,8 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grouped = [n for n, da in post.data_vars.items() if group_dim and group_dim in da.dims]
+        gdims = {group_dim} if isinstance(group_dim, str) else set(group_dim or ())
+        grouped = [n for n, da in post.data_vars.items() if gdims & set(da.dims)]
         parts = [("rhat", [n for n in post.data_vars if n not in grouped], gates.rhat_max)]
         if grouped:
             parts.append(("rhat_group", grouped, gates.group_rhat_max))

@@ -143,8 +143,9 @@ def plot_er(fit: Any, *, curve: pd.DataFrame | None = None,
     ax.set_xscale("log")
     ax.set_xlabel(f"{fit.metric_label} (pg/mL)")
     ax.set_ylabel(curve.attrs.get("response", fit.endpoint_label))
-    mode = {"plugin": "plug-in exposure", "propagated":
-            f"exposure propagated ({fit.n_imputations} imputations)",
+    mode = {"plugin": "plug-in exposure",
+            "propagated": "exposure propagated (latent, PK posterior prior)",
+            "imputation": f"naive imputation ({fit.n_imputations}; attenuated)",
             "joint": "joint PK and E-R model"}[fit.uncertainty]
     ax.set_title(f"{fit.endpoint_label} vs {fit.metric_label}\n{fit.model_name}, {mode}, "
                  f"n = {len(fit.units)}", fontsize=10)

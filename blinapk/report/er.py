@@ -76,7 +76,8 @@ def er_text(fit: Any, summary: pd.DataFrame | None = None) -> str:
 
     summary = fit.summary() if summary is None else summary
     ci = int(round(100 * summary.attrs.get("ci", 0.9)))
-    mode = {"plugin": "plug-in", "propagated": f"propagated ({fit.n_imputations} imputations)",
+    mode = {"plugin": "plug-in", "propagated": "propagated (latent exposure, PK posterior prior)",
+            "imputation": f"naive imputation ({fit.n_imputations} draws; slope attenuated)",
             "joint": "joint PK + E-R"}[fit.uncertainty]
     lines = [f"{fit.endpoint_label} vs {fit.metric_label}: {fit.model_name} model, exposure "
              f"{mode} ({fit.exposure_source}); {len(fit.units)} units analysed, "

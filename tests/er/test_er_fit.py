@@ -117,7 +117,7 @@ def test_cytokine_emax_with_censoring_and_episodes(il6_fit):
     assert set(il6_fit.regimens["EPISODE"]) == {"start", "step-up"}
 
 
-def test_propagated_pools_the_imputations(crcrh_study):
+def test_imputation_mode_pools_the_imputations(crcrh_study):
     rng = np.random.default_rng(3)
     cl = crcrh_study.params["CL"].to_numpy() * np.exp(0.3 * rng.standard_normal((40, 150)))
     from blinapk.er import exposure_from_params
@@ -125,7 +125,7 @@ def test_propagated_pools_the_imputations(crcrh_study):
     expo = exposure_from_params(crcrh_study.dataset, {"CL": cl, "V": np.ones_like(cl)}, "css")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        prop = fit_er(crcrh_study.clinical, expo, uncertainty="propagated", n_imputations=8,
+        prop = fit_er(crcrh_study.clinical, expo, uncertainty="imputation", n_imputations=8,
                       dataset=crcrh_study.dataset, regimens=False, **FAST)
     assert prop.n_imputations == 8 and prop.idata.posterior.sizes["imputation"] == 8
     assert prop.convergence["rhat_group"].threshold == 1.05  # every copy gated
@@ -172,3 +172,92 @@ def test_bad_requests_are_refused(crcrh_study):
         fit_er(crcrh_study.clinical, expo, uncertainty="propagated")
     with pytest.raises(ModelSpecError, match="needs event-level exposures"):
         fit_er(None, expo, endpoint="il6", dataset=crcrh_study.dataset)
+
+
+def _noisy_posterior_exposure(study, noise_sd, n_draws, seed):
+    """Exposure draws from the exact normal posterior of log Css given one noisy measurement.
+
+    Prior of log Css: N(mean, sd) of the true values; measurement w = log Css + N(0, noise_sd);
+    posterior N(m, v) in closed form (conjugate normal), as a PK posterior would give.
+    """
+    from blinapk.er import exposure_from_params
+
+    rng = np.random.default_rng(seed)
+    lx = np.log(study.params["CSS"].to_numpy())
+    mu0, s0 = lx.mean(), lx.std()
+    w = lx + noise_sd * rng.standard_normal(lx.size)
+    v = 1.0 / (1.0 / s0**2 + 1.0 / noise_sd**2)
+    m = v * (mu0 / s0**2 + w / noise_sd**2)
+    draws = m + np.sqrt(v) * rng.standard_normal((n_draws, lx.size))
+    cl = study.params["CL"].to_numpy() * np.exp(lx - draws)  # Css = rate / CL
+    return exposure_from_params(study.dataset, {"CL": cl, "V": np.ones_like(cl)}, "css"), m, v
+
+
+def test_latent_prior_is_the_normal_fit_of_the_draws(crcrh_study):
+    from blinapk.er.latent import latent_prior
+
+    expo, m, v = _noisy_posterior_exposure(crcrh_study, 0.4, 400, 4)
+    prior = latent_prior(expo.draws)
+    np.testing.assert_allclose(prior.mean, m, atol=4 * np.sqrt(v / 400))
+    np.testing.assert_allclose(prior.sd, np.sqrt(v), rtol=0.25)
+    # shrunk toward the diagonal with weight n_units / (n_units + n_draws)
+    assert prior.shrinkage == pytest.approx(150 / 550)
+    cov = prior.loading @ prior.loading.T
+    np.testing.assert_allclose(np.diag(cov), prior.sd**2, rtol=1e-8)
+    assert prior.max_abs_skew < 0.5  # normal draws
+
+
+def _exact_slope_quantiles(y, m, v, ref, log_sd, qs=(0.05, 0.5, 0.95)):
+    """Marginal posterior of the slope by quadrature: x_i ~ N(m_i, v) integrated out.
+
+    Gauss-Hermite over each subject's latent log exposure, a grid over the intercept
+    and the slope, the priors of ERPriors (N(0, 2.5), N(0, 2.5 / log_sd)).
+    """
+    gx, gw = np.polynomial.hermite_e.hermegauss(24)
+    gw = gw / gw.sum()
+    a_grid, b_grid = np.linspace(-3.0, 3.0, 61), np.linspace(-4.0, 12.0, 321)
+    x = m[None, :, None] + np.sqrt(v) * gx[None, None, :] - ref
+    lp = np.empty((a_grid.size, b_grid.size))
+    for k, a in enumerate(a_grid):
+        p = ((1.0 / (1.0 + np.exp(-(a + b_grid[:, None, None] * x)))) * gw).sum(-1)
+        lp[k] = np.where(y == 1, np.log(p), np.log1p(-p)).sum(-1) - 0.5 * (a / 2.5) ** 2
+    lp -= 0.5 * (b_grid / (2.5 / log_sd)) ** 2
+    pb = np.exp(lp - lp.max()).sum(0)
+    cdf = np.cumsum(pb) / pb.sum()
+    return np.interp(qs, cdf, b_grid)
+
+
+@pytest.mark.slow
+def test_propagated_latent_exposure_matches_the_exact_posterior(crcrh_study, tmp_path):
+    """Measurement-error model: the slope's posterior equals quadrature, imputation is attenuated.
+
+    The PK posterior is an exact normal N(m_i, v) per subject (2000 draws); the latent
+    exposure model must then give the marginal posterior of the slope that integrating
+    the exposures out numerically gives; naive imputation gives a smaller slope.
+    """
+    expo, m, v = _noisy_posterior_exposure(crcrh_study, 0.3, 2000, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kw = dict(dataset=crcrh_study.dataset, regimens=False, chains=2, seed=11)
+        prop = fit_er(crcrh_study.clinical, expo, uncertainty="propagated", draws=600,
+                      tune=600, **kw)
+        imp = fit_er(crcrh_study.clinical, expo, uncertainty="imputation", n_imputations=10,
+                     draws=300, tune=300, **kw)
+    assert prop.n_imputations == 1 and "er_exposure_z" in prop.settings["gated"]
+    row = pd.Index(expo.units["ID"]).get_indexer(prop.units["ID"])
+    y = prop.units["Y"].to_numpy()
+    q05, q50, q95 = _exact_slope_quantiles(y, m[row], v, prop.log_ref, prop.log_sd)
+    s_prop = prop.summary().set_index("PARAMETER").loc["BETA_LOGCSS"]
+    assert s_prop["MEDIAN"] == pytest.approx(q50, abs=0.15)
+    assert s_prop["LOWER"] == pytest.approx(q05, abs=0.25)
+    assert s_prop["UPPER"] == pytest.approx(q95, abs=0.35)
+    # the outcomes inform the exposures: responders' move up, non-responders' down
+    post = np.log(prop.idata.posterior["er_exposure"].mean(("chain", "draw")).values[0])
+    shift = post - m[row]
+    assert shift[y == 1].mean() > 0.01 and shift[y == 0].mean() < -0.01
+    # naive imputation: classical measurement error, attenuated toward 0
+    s_imp = imp.summary().set_index("PARAMETER").loc["BETA_LOGCSS"]
+    assert s_imp["MEDIAN"] < 0.75 * q50
+    back = load_er(prop.save(tmp_path / "latent.nc"))
+    assert back.uncertainty == "propagated" and back.convergence.passed == prop.converged
+    pd.testing.assert_frame_equal(back.summary(), prop.summary())
