@@ -215,7 +215,7 @@ def simulate_step(dataset, out: Path) -> list[Path]:
     list of Path
         Files written (:func:`blinapk.report.write_exposure`).
     """
-    from blinapk.report import exposure_text, write_exposure
+    from blinapk.report import exposure_text, response_markdown, write_exposure
     from blinapk.simulate import simulate_exposure, summarize_exposure
 
     saved = out.parent / "fit" / "fit.nc"
@@ -225,9 +225,22 @@ def simulate_step(dataset, out: Path) -> list[Path]:
                                         n_draws=SIM_SETTINGS["n_draws"])
                for label, population, regimen in SIM_SCENARIOS}
     summary = summarize_exposure(results, by=())
-    paths = write_exposure(results, summary, out, per_patient=False)
+    responses = _predicted_rates(results, out.parent / "er_crcrh" / "er.nc")
+    paths = write_exposure(results, summary, out, per_patient=False, responses=responses)
     print(exposure_text(summary))
+    if responses is not None:
+        print(response_markdown(responses))
     return list(paths.values())
+
+
+def _predicted_rates(results, er_path: Path):
+    """CR/CRh* rate per simulated regimen from the ``er_crcrh`` step's fit, when it ran."""
+    if not er_path.exists():
+        return None
+    from blinapk.er import load_er
+    from blinapk.simulate import predict_response
+
+    return predict_response(results, load_er(er_path), max_draws=SIM_SETTINGS["n_draws"] * 20)
 
 
 def report_step(dataset, out: Path) -> list[Path]:

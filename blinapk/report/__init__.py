@@ -62,6 +62,7 @@ from blinapk.report.simulate import (
     EXPOSURE_OUTPUTS,
     exposure_text,
     patient_table,
+    response_markdown,
     write_exposure,
 )
 from blinapk.report.tables import read_csv, to_html, to_markdown, write_csv
@@ -78,6 +79,7 @@ __all__ = [
     "endpoint_tables",
     "endpoints_text",
     "exposure_text",
+    "response_markdown",
     "er_text",
     "fit_text",
     "nca_text",
