@@ -345,5 +345,6 @@ def run(args: argparse.Namespace) -> int:
 def _settings(wanted: list[str]) -> dict:
     """Return the settings of the steps run, for the report header."""
     settings = {"fit": {**FIT_SETTINGS, "covariates": list(FIT_COVARIATES)}, "er": ER_SETTINGS,
+                "er_crcrh": ER_BINARY_SETTINGS,
                 "simulate": {**SIM_SETTINGS, "scenarios": [list(x) for x in SIM_SCENARIOS]}}
     return {k: v for k, v in settings.items() if k in wanted}
