@@ -254,7 +254,7 @@ def fit_er(clinical: ClinicalData | None, pk: Any, *, endpoint: str = "crcrh",
     ep = get_endpoint(endpoint)
     model_name = check_model(ep.kind, model)
     if int(n_imputations) < 2 and uncertainty == "imputation":
-        raise ModelSpecError("n_imputations: the propagated mode needs at least 2")
+        raise ModelSpecError("n_imputations: the imputation mode needs at least 2")
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed,
                                target_accept=target_accept, sampler=sampler,
                                nutpie_backend=nutpie_backend, progressbar=progressbar)
