@@ -27,6 +27,7 @@ from blinapk.errors import ModelSpecError
 from blinapk.mcmc import (
     ConvergenceGates,
     SamplerSettings,
+    add_log_likelihood,
     check_convergence,
     sample_nuts,
     warn_if_failed,
@@ -240,10 +241,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     _add_data_groups(idata, model, info)
     t0 = time.perf_counter()
     if log_likelihood:
-        import pymc as pm
-
-        pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True,
-                                  progressbar=False)
+        add_log_likelihood(idata, model)
     if posterior_predictive:
         import pymc as pm
 
