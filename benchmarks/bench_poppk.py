@@ -224,7 +224,7 @@ def run_one(fitter: str, data: Path, workdir: Path, args, rep: int) -> dict:
     if fitter.startswith("peer"):
         extra = PEER_VARIANTS[fitter]
         cmd = [py, str(HERE / "peer_numpyro.py"), "--data", str(data), "--out", str(out),
-               *common, *extra, *args.peer_args]
+               "--jax-cache", str(workdir / "jax-cache-peer"), *common, *extra, *args.peer_args]
     else:
         cmd = [py, str(HERE / "bench_poppk.py"), "--worker", "--sampler", fitter,
                "--data", str(data), "--out", str(out), *common]
@@ -346,6 +346,8 @@ def main(argv=None) -> int:
     if args.workdir is None:
         args.workdir = Path(tempfile.mkdtemp(prefix="blinapk-bench-poppk-"))
     args.workdir.mkdir(parents=True, exist_ok=True)
+    # both sides start with an empty compilation cache (repeats then show the warm one)
+    os.environ["BLINAPK_CACHE_DIR"] = str(args.workdir / "blinapk-cache")
     command = "python benchmarks/bench_poppk.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
     for n in ns:

@@ -6,8 +6,6 @@
   settings of one run (:class:`SamplerSettings`, :func:`resolve_nutpie_backend`).
 * :mod:`blinapk.mcmc.nuts`: running NUTS on a ``pymc.Model``
   (:func:`sample_nuts`).
-* :mod:`blinapk.mcmc.loglik`: the pointwise log-likelihood group, vectorised
-  over the draws (:func:`add_log_likelihood`).
 * :mod:`blinapk.mcmc.cache`: JAX's persistent compilation cache in a user
   cache directory (:func:`enable_jax_cache`).
 * :mod:`blinapk.mcmc.starts`: seeded, per-variable jittered chain starts for
@@ -26,7 +24,6 @@ from blinapk.mcmc.convergence import (
     check_convergence,
     warn_if_failed,
 )
-from blinapk.mcmc.loglik import add_log_likelihood
 from blinapk.mcmc.nuts import sample_nuts
 from blinapk.mcmc.settings import (
     DEFAULT_SAMPLER,
@@ -48,7 +45,6 @@ __all__ = [
     "ConvergenceReport",
     "GateResult",
     "SamplerSettings",
-    "add_log_likelihood",
     "cache_dir",
     "check_convergence",
     "enable_jax_cache",

@@ -27,7 +27,6 @@ from blinapk.errors import ModelSpecError
 from blinapk.mcmc import (
     ConvergenceGates,
     SamplerSettings,
-    add_log_likelihood,
     check_convergence,
     sample_nuts,
     warn_if_failed,
@@ -241,7 +240,10 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     _add_data_groups(idata, model, info)
     t0 = time.perf_counter()
     if log_likelihood:
-        add_log_likelihood(idata, model)
+        import pymc as pm
+
+        pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True,
+                                  progressbar=False)
     if posterior_predictive:
         import pymc as pm
 
