@@ -348,8 +348,10 @@ def main(argv=None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     # both sides start with an empty compilation cache (repeats then show the warm one)
     os.environ["BLINAPK_CACHE_DIR"] = str(args.workdir / "blinapk-cache")
-    command = "python benchmarks/bench_poppk.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    # the work directory is machine-specific: recorded as <workdir>
+    given = ["<workdir>" if a == str(args.workdir) else a for a in given]
+    command = "python benchmarks/bench_poppk.py " + " ".join(given)
     for n in ns:
         data, desc = make_dataset(n, args.data_seed, args.workdir)
         stamp = time.strftime("%Y%m%d-%H%M%S")
