@@ -10,8 +10,9 @@ imports and JIT/C compilation, as a user would):
   ``nutpie-numba`` / ``nutpie-jax`` force nutpie's backend (``nutpie`` picks
   JAX when it is importable, numba otherwise -- the base install has no JAX)
 * ``peer``  ``benchmarks/peer_numpyro.py`` (hand-tuned NumPyro, no blinapk code,
-  float64); ``peer-f32`` the same in NumPyro's default float32 (the ratio column
-  uses ``peer``, the float64 one, when both ran; see docs/benchmarks-poppk.md)
+  float32, chains in parallel); ``peer-f64`` the same in float64, ``peer-seq``
+  with the chains run one after the other (the ratio column divides by the
+  fastest converged variant; see docs/benchmarks-poppk.md)
 
 All fit the same model (1-cmt, log-normal BSV on CL and V, CL ~ BSA power,
 proportional error, M3 for censored rows, same priors) with 2 chains,
@@ -56,7 +57,10 @@ sys.path.insert(0, str(HERE))
 from _bench_common import machine_notes, summarize_posterior, write_json  # noqa: E402
 
 FITTERS = ("default", "nutpie", "nutpie-numba", "nutpie-jax", "pymc", "numpyro", "peer",
-           "peer-f32")
+           "peer-f64", "peer-seq")
+#: Extra arguments of each peer variant (peer_numpyro.py defaults: float32, parallel chains).
+PEER_VARIANTS = {"peer": [], "peer-f64": ["--float64"],
+                 "peer-seq": ["--chain-method", "sequential"]}
 BLINAPK_NAME_MAP = {
     "cl_pop": "log_CL",
     "v_pop": "log_V",
@@ -218,9 +222,9 @@ def run_one(fitter: str, data: Path, workdir: Path, args, rep: int) -> dict:
     common = ["--draws", str(args.draws), "--tune", str(args.tune),
               "--chains", str(args.chains), "--seed", str(args.fit_seed + rep)]
     if fitter.startswith("peer"):
-        extra = ["--float32"] if fitter == "peer-f32" else []
+        extra = PEER_VARIANTS[fitter]
         cmd = [py, str(HERE / "peer_numpyro.py"), "--data", str(data), "--out", str(out),
-               *common, *extra, *args.peer_args]
+               "--jax-cache", str(workdir / "jax-cache-peer"), *common, *extra, *args.peer_args]
     else:
         cmd = [py, str(HERE / "bench_poppk.py"), "--worker", "--sampler", fitter,
                "--data", str(data), "--out", str(out), *common]
@@ -249,7 +253,7 @@ def render_table(result: dict) -> str:
     # R-hat <= 1.01 and no divergent transition (a fit with divergences is not one a
     # skilled user would accept, however fast)
     best = None
-    for name in ("peer", "peer-f32"):
+    for name in PEER_VARIANTS:
         ok = [r for r in runs if r["fitter"] == name and "ess_per_s" in r
               and r["max_r_hat"] <= 1.01 and r.get("divergences", 0) == 0]
         if ok:
@@ -342,8 +346,12 @@ def main(argv=None) -> int:
     if args.workdir is None:
         args.workdir = Path(tempfile.mkdtemp(prefix="blinapk-bench-poppk-"))
     args.workdir.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/bench_poppk.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+    # both sides start with an empty compilation cache (repeats then show the warm one)
+    os.environ["BLINAPK_CACHE_DIR"] = str(args.workdir / "blinapk-cache")
+    given = list(argv if argv is not None else sys.argv[1:])
+    # the work directory is machine-specific: recorded as <workdir>
+    given = ["<workdir>" if a == str(args.workdir) else a for a in given]
+    command = "python benchmarks/bench_poppk.py " + " ".join(given)
     for n in ns:
         data, desc = make_dataset(n, args.data_seed, args.workdir)
         stamp = time.strftime("%Y%m%d-%H%M%S")

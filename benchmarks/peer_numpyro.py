@@ -4,25 +4,36 @@ This is the model a skilled NumPyro user would write for blinatumomab serum
 concentrations, without any blinapk code:
 
 * one compartment, linear elimination, closed-form superposition of the
-  infusion segments (and boluses) of each subject, vectorised in JAX;
+  infusion segments (and boluses) of each subject, in JAX;
 * contiguous dose records at the same rate (bag changes) are merged into one
-  segment before superposition (exact: a 1-cmt model cannot tell a bag change
-  from a continuous infusion);
-* for every observation only the segments that started before it are kept,
-  compacted to the left, so the padded array is as narrow as the data allow;
-  the times that enter the exponentials are precomputed constants, so each
-  element costs two ``exp`` per evaluation;
+  segment first (exact: a 1-cmt model cannot tell a bag change from a
+  continuous infusion);
+* **padded subject x observation x segment arrays**: per-subject parameters
+  broadcast over the observation and segment axes, so the log density has no
+  gather (and its gradient no scatter-add) on the hot path; segments that
+  start after an observation carry zero times and add exactly 0, so no mask
+  is needed there. Each element costs one ``exp`` and one ``expm1``:
+  ``A exp(-k t_end) (1 - exp(-k L))`` with ``L`` the part of the segment
+  already infused (better conditioned than the difference of two ``exp``);
 * log-normal between-subject variability: **centred** on CL (each subject has
-  several steady-state samples, Css = R0/CL pins individual CL, so the
-  centred geometry is the better one), **non-centred** on V (V is informed
-  only by the few samples taken while the concentration is still moving, so
-  the individual V are close to their prior and the funnel of a centred
-  parameterisation would hurt);
+  several steady-state samples, Css = R0/CL pins individual CL); on V
+  **centred only for the subjects whose samples inform V** (a quantified
+  sample within 12 h of the end of an infusion or of the start of a new one,
+  i.e. while the concentration still moves), **non-centred** for the others,
+  whose V_i sit at their prior (subjects are reordered so that the two groups
+  are contiguous blocks: no scatter);
 * power covariate BSA on CL, normalised to 1.88 m2;
-* proportional residual error on the log scale, censored rows (``CENS = 1``)
-  enter through the normal log-CDF at log(LLOQ) (Beal 2001, M3);
-* initialised at typical values (``init_to_value``), two chains run in
-  parallel on two XLA host devices.
+* proportional residual error on the log scale with a 1e-9 pg/mL floor on the
+  prediction (as blinapk: keeps log C finite in long wash-outs, also in
+  float32), censored rows (``CENS = 1``) through the normal log-CDF at
+  log(LLOQ) (Beal 2001, M3), evaluated only on the censored rows;
+* starting values scaled to the data: individual CL from steady-state
+  samples (Css = 1000 R / CL), typical CL, BSA exponent and omega_CL by least
+  squares on them, V from the decay of wash-out samples where available;
+* the whole log density is one JIT-compiled XLA program (NumPyro's NUTS
+  compiles the full warm-up and sampling loops); ``float32`` by default (no
+  loss of accuracy for this model, checked against float64: see
+  docs/benchmarks-poppk.md), 2 chains ``parallel`` on two XLA host devices.
 
 Run as a script on a contract CSV to get a JSON with the posterior summary
 and the wall time (including JIT compilation)::
@@ -47,6 +58,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 BSA_REF = 1.88  # m2
+PRED_FLOOR = 1e-9  # pg/mL, added to predictions before the log (same as blinapk)
+#: A quantified sample this soon (h) after an infusion ends or starts informs V.
+V_WINDOW_H = 12.0
 
 # Priors: identical to blinapk.poppk's defaults (blinapk/poppk/priors.py) so
 # both sides fit the same posterior: log CL ~ N(log 2, 1), log V ~ N(log 5, 1)
@@ -74,22 +88,37 @@ NAME_MAP = {
 
 @dataclass(frozen=True)
 class PeerData:
-    """Arrays the NumPyro model consumes (all numpy, built once)."""
+    """Padded arrays the NumPyro model consumes (numpy, built once).
 
-    n_subjects: int
-    log_bsa_rel: np.ndarray  # (n_subj,) log(BSA / 1.88)
-    obs_subject: np.ndarray  # (n_obs,) int subject index
-    inf_amp: np.ndarray  # (n_obs, k_inf) 1000 * rate, 0 in padding
-    inf_since_end: np.ndarray  # (n_obs, k_inf) max(t - end, 0)
-    inf_since_start: np.ndarray  # (n_obs, k_inf) t - start
-    bol_amt: np.ndarray  # (n_obs, k_bol) 1000 * amt, 0 in padding (k_bol may be 0)
-    bol_since: np.ndarray  # (n_obs, k_bol)
-    log_dv: np.ndarray  # (n_obs,) log DV (LLOQ on censored rows)
-    log_lloq: np.ndarray  # (n_obs,)
-    cens: np.ndarray  # (n_obs,) bool
+    Subjects are ordered with the ``n_v_centred`` V-informed subjects first.
+    Shapes: ``S`` subjects, ``J`` observations per subject (padded), ``K``
+    infusion segments, ``B`` boluses.
+    """
+
+    ids: np.ndarray  # (S,) subject IDs in model order
+    log_bsa_rel: np.ndarray  # (S,)
+    amp: np.ndarray  # (S, J, K) 1000 * rate, 0 for segments not started / padding
+    since_end: np.ndarray  # (S, J, K) max(t - end, 0)
+    infused: np.ndarray  # (S, J, K) time of the segment already infused by t
+    bol_amt: np.ndarray  # (S, J, B) 1000 * amount (B may be 0)
+    bol_since: np.ndarray  # (S, J, B)
+    log_dv: np.ndarray  # (S, J) log DV (0 on padding)
+    quant: np.ndarray  # (S, J) 1.0 on quantified rows, 0 on censored and padding
+    cens_s: np.ndarray  # (n_cens,) subject of each censored row
+    cens_j: np.ndarray  # (n_cens,) position of each censored row
+    cens_log_lloq: np.ndarray  # (n_cens,)
+    n_v_centred: int
+    init_log_cl: np.ndarray  # (S,) data-driven start of the individual log CL
+    init_log_v_pop: float
+    n_obs: int
     n_dose_records: int
     n_segments: int
     n_predose_dropped: int
+
+    @property
+    def n_subjects(self) -> int:
+        """Number of subjects."""
+        return int(self.ids.size)
 
 
 def _upper(df: pd.DataFrame) -> pd.DataFrame:
@@ -112,19 +141,34 @@ def merge_segments(start, rate, end, tol=1e-9):
     return np.array(s_out), np.array(r_out), np.array(e_out)
 
 
-def _compact(rows: list[list[tuple]], width_fields: int):
-    """Left-compact per-observation lists of tuples into padded arrays."""
-    k = max((len(r) for r in rows), default=0)
-    arrs = [np.zeros((len(rows), k)) for _ in range(width_fields)]
-    for j, r in enumerate(rows):
-        for c, tup in enumerate(r):
-            for f in range(width_fields):
-                arrs[f][j, c] = tup[f]
-    return arrs
+def _subject_rows(st, rt, en, bt, ba, t_obs, dv, cens):
+    """Per-observation segment terms of one subject, its V flag and CL estimates."""
+    rows_inf, rows_bol, keep = [], [], []
+    informs_v = False
+    css_cl = []
+    for j, t in enumerate(t_obs):
+        started = st < t
+        if not started.any() and not (bt <= t).any():
+            keep.append(False)
+            continue
+        keep.append(True)
+        rows_inf.append([(1000.0 * r, max(t - e, 0.0), min(t, e) - s)
+                         for s, r, e in zip(st[started], rt[started], en[started], strict=True)])
+        rows_bol.append([(1000.0 * m, t - a) for a, m in zip(bt[bt <= t], ba[bt <= t],
+                                                              strict=True)])
+        if cens[j]:
+            continue
+        since_edge = np.concatenate([t - en[en <= t], t - st[started]])
+        if since_edge.size and since_edge.min() <= V_WINDOW_H:
+            informs_v = True
+        running = started & (en > t)
+        if running.any() and (t - st[running].max()) > 24.0:
+            css_cl.append(np.log(1000.0 * rt[running].sum() / dv[j]))
+    return rows_inf, rows_bol, np.array(keep), informs_v, css_cl
 
 
 def prepare(df: pd.DataFrame, *, merge: bool = True, dvid: str = "BLIN") -> PeerData:
-    """Turn a contract DataFrame into the arrays the model needs.
+    """Turn a contract DataFrame into the padded arrays the model needs.
 
     Parameters
     ----------
@@ -142,100 +186,112 @@ def prepare(df: pd.DataFrame, *, merge: bool = True, dvid: str = "BLIN") -> Peer
         d["MDV"] = (d["EVID"] != 0).astype(int)
     if "LLOQ" not in d:
         d["LLOQ"] = 50.0
-    subjects = list(dict.fromkeys(d["ID"].tolist()))
-    sidx = {s: i for i, s in enumerate(subjects)}
-    bsa = d.groupby("ID", sort=False)["BSA"].first().reindex(subjects).to_numpy(float)
-
     doses = d[d["EVID"] == 1]
     obs = d[(d["EVID"] == 0) & (d["MDV"] == 0) & (d["DVID"].astype(str) == dvid)]
-    if "CENS" in obs:
-        cens = obs["CENS"].astype(int) == 1
-    else:
-        cens = obs["DV"].astype(float) < obs["LLOQ"].astype(float)
-
-    inf_rows: list[list[tuple]] = []
-    bol_rows: list[list[tuple]] = []
-    n_seg = 0
-    dose_by_subj = {k: g for k, g in doses.groupby("ID", sort=False)}
-    obs_by_subj = {k: g for k, g in obs.groupby("ID", sort=False)}
-    obs_subject, obs_order, n_dropped = [], [], 0
-    for s in subjects:
-        if s not in obs_by_subj:
-            continue
-        g = dose_by_subj.get(s, doses.iloc[:0])
-        rate = g["RATE"].to_numpy(float)
-        amt = g["AMT"].to_numpy(float)
-        t0 = g["TIME"].to_numpy(float)
+    dose_by = {k: g for k, g in doses.groupby("ID", sort=False)}
+    bsa_by = d.groupby("ID", sort=False)["BSA"].first()
+    per = []
+    n_seg = n_drop = 0
+    for sid, go in obs.groupby("ID", sort=False):
+        g = dose_by.get(sid, doses.iloc[:0])
+        rate, amt, t0 = (g[c].to_numpy(float) for c in ("RATE", "AMT", "TIME"))
         inf = rate > 0
         st, rt, en = t0[inf], rate[inf], t0[inf] + amt[inf] / rate[inf]
         if merge:
             st, rt, en = merge_segments(st, rt, en)
         n_seg += st.size
-        bt, ba = t0[~inf], amt[~inf]
-        go = obs_by_subj[s]
-        for idx, t in zip(go.index, go["TIME"].to_numpy(float), strict=True):
-            keep = st < t
-            if not keep.any() and not (bt <= t).any():
-                # before any dose the prediction is exactly 0: a censored row
-                # contributes log P(Y < LLOQ) = 0, a quantified one is impossible
-                if not cens.loc[idx]:
-                    raise ValueError(f"ID {s}: quantified DV at TIME {t} before any dose")
-                n_dropped += 1
-                continue
-            inf_rows.append([(1000.0 * r, max(t - e, 0.0), t - a)
-                             for a, r, e in zip(st[keep], rt[keep], en[keep], strict=True)])
-            keepb = bt <= t
-            bol_rows.append([(1000.0 * m, t - a)
-                             for a, m in zip(bt[keepb], ba[keepb], strict=True)])
-            obs_subject.append(sidx[s])
-            obs_order.append(idx)
-    inf_amp, inf_end, inf_start = _compact(inf_rows, 3)
-    bol_amt, bol_since = _compact(bol_rows, 2)
-    o = obs.loc[obs_order]
+        t_obs = go["TIME"].to_numpy(float)
+        cens = (go["CENS"].astype(int) == 1).to_numpy() if "CENS" in go else (
+            go["DV"].to_numpy(float) < go["LLOQ"].to_numpy(float))
+        dv_all = go["DV"].to_numpy(float)
+        ri, rb, keep, informs_v, css_cl = _subject_rows(st, rt, en, t0[~inf], amt[~inf],
+                                                        t_obs, dv_all, cens)
+        if np.any(~keep & ~cens):
+            raise ValueError(f"ID {sid}: quantified DV before any dose")
+        n_drop += int((~keep).sum())
+        if not keep.any():
+            continue
+        dv = dv_all[keep]
+        lloq = go["LLOQ"].to_numpy(float)[keep]
+        c = cens[keep]
+        per.append((sid, ri, rb, dv, lloq, c, informs_v, css_cl, float(bsa_by[sid])))
+    per.sort(key=lambda p: not p[6])  # V-informed subjects first (stable)
+    s_n = len(per)
+    j_max = max(len(p[1]) for p in per)
+    k_max = max(1, max(len(r) for p in per for r in p[1]))
+    b_max = max((len(r) for p in per for r in p[2]), default=0)
+    amp = np.zeros((s_n, j_max, k_max))
+    since_end = np.zeros_like(amp)
+    infused = np.zeros_like(amp)
+    bol_amt = np.zeros((s_n, j_max, b_max))
+    bol_since = np.zeros_like(bol_amt)
+    log_dv = np.zeros((s_n, j_max))
+    quant = np.zeros((s_n, j_max))
+    cs, cj, cl_lloq = [], [], []
+    init_log_cl = np.full(s_n, np.nan)
+    for i, (_, ri, rb, dv, lloq, c, _, _, _) in enumerate(per):
+        for j, row in enumerate(ri):
+            for k, (a, e, inf_t) in enumerate(row):
+                amp[i, j, k], since_end[i, j, k], infused[i, j, k] = a, e, inf_t
+        for j, row in enumerate(rb):
+            for k, (a, s) in enumerate(row):
+                bol_amt[i, j, k], bol_since[i, j, k] = a, s
+        n = dv.size
+        log_dv[i, :n] = np.log(dv)
+        quant[i, :n] = ~c
+        for j in np.flatnonzero(c):
+            cs.append(i)
+            cj.append(j)
+            cl_lloq.append(np.log(lloq[j]))
+    # data-driven starts: Css = 1000 R / CL on samples > 24 h into a running infusion
+    for i, p in enumerate(per):
+        if p[7]:
+            init_log_cl[i] = np.median(p[7])
+    log_bsa = np.log(np.array([p[8] for p in per]) / BSA_REF)
     return PeerData(
-        n_subjects=len(subjects),
-        log_bsa_rel=np.log(bsa / BSA_REF),
-        obs_subject=np.asarray(obs_subject, dtype=np.int32),
-        inf_amp=inf_amp,
-        inf_since_end=inf_end,
-        inf_since_start=inf_start,
-        bol_amt=bol_amt,
-        bol_since=bol_since,
-        log_dv=np.log(o["DV"].to_numpy(float)),
-        log_lloq=np.log(o["LLOQ"].to_numpy(float)),
-        cens=cens.loc[obs_order].to_numpy(bool),
+        ids=np.array([p[0] for p in per]),
+        log_bsa_rel=log_bsa,
+        amp=amp, since_end=since_end, infused=infused,
+        bol_amt=bol_amt, bol_since=bol_since,
+        log_dv=log_dv, quant=quant,
+        cens_s=np.asarray(cs, dtype=np.int32), cens_j=np.asarray(cj, dtype=np.int32),
+        cens_log_lloq=np.asarray(cl_lloq),
+        n_v_centred=int(sum(p[6] for p in per)),
+        init_log_cl=init_log_cl,
+        init_log_v_pop=PRIORS["log_v_pop"][0],
+        n_obs=int(sum(p[3].size for p in per)),
         n_dose_records=int(len(doses)),
         n_segments=int(n_seg),
-        n_predose_dropped=n_dropped,
+        n_predose_dropped=n_drop,
     )
 
 
-def make_model(pd_: PeerData, *, v_centered: bool = False, cl_centered: bool = True):
+def make_model(pd_: PeerData, *, dtype: str = "float32", v_param: str = "auto"):
     """Build the NumPyro model function closed over device arrays.
 
-    ``cl_centered`` / ``v_centered`` choose the parameterisation of each
-    random effect (defaults: centred CL, non-centred V; see the module doc).
+    ``v_param``: ``auto`` (centred for the V-informed subjects, non-centred
+    for the others), ``centered`` or ``noncentered`` for every subject.
     """
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
+    from jax.scipy.special import log_ndtr
 
-    fdt = jnp.result_type(float)
-    a = jnp.asarray(pd_.inf_amp, fdt)
-    r_end = jnp.asarray(pd_.inf_since_end, fdt)
-    r_start = jnp.asarray(pd_.inf_since_start, fdt)
-    has_bolus = pd_.bol_amt.shape[1] > 0
-    b_amt = jnp.asarray(pd_.bol_amt, fdt)
-    b_since = jnp.asarray(pd_.bol_since, fdt)
-    subj = jnp.asarray(pd_.obs_subject)
-    lbsa = jnp.asarray(pd_.log_bsa_rel, fdt)
-    q = ~pd_.cens
-    iq, ic = np.flatnonzero(q), np.flatnonzero(pd_.cens)
-    y_q = jnp.asarray(pd_.log_dv[iq], fdt)
-    lloq_c = jnp.asarray(pd_.log_lloq[ic], fdt)
-    iq, ic = jnp.asarray(iq), jnp.asarray(ic)
+    def arr(x):
+        return jnp.asarray(x, dtype)
+
+    amp, since_end, infused = arr(pd_.amp), arr(pd_.since_end), arr(pd_.infused)
+    has_bolus = pd_.bol_amt.shape[2] > 0
+    b_amt, b_since = arr(pd_.bol_amt), arr(pd_.bol_since)
+    lbsa = arr(pd_.log_bsa_rel)
+    y, quant = arr(pd_.log_dv), arr(pd_.quant)
+    n_quant = float(pd_.quant.sum())
+    cs, cj = jnp.asarray(pd_.cens_s), jnp.asarray(pd_.cens_j)
+    c_lloq = arr(pd_.cens_log_lloq)
     n = pd_.n_subjects
+    n_c = {"auto": pd_.n_v_centred, "centered": n, "noncentered": 0}[v_param]
     pr = PRIORS
+    half_log_2pi = float(0.5 * np.log(2.0 * np.pi))
 
     def model():
         log_cl_pop = numpyro.sample("log_cl_pop", dist.Normal(*pr["log_cl_pop"]))
@@ -246,85 +302,106 @@ def make_model(pd_: PeerData, *, v_centered: bool = False, cl_centered: bool = T
         sigma = numpyro.sample("sigma", dist.HalfNormal(pr["sigma"]))
         numpyro.deterministic("cl_pop", jnp.exp(log_cl_pop))
         numpyro.deterministic("v_pop", jnp.exp(log_v_pop))
-        mu_cl = log_cl_pop + theta * lbsa
         with numpyro.plate("subject", n):
-            if cl_centered:
-                log_cl = numpyro.sample("log_cl", dist.Normal(mu_cl, omega_cl))
-            else:
-                log_cl = mu_cl + omega_cl * numpyro.sample("eta_cl", dist.Normal(0.0, 1.0))
-            if v_centered:
-                log_v = numpyro.sample("log_v", dist.Normal(log_v_pop, omega_v))
-            else:
-                log_v = log_v_pop + omega_v * numpyro.sample("eta_v", dist.Normal(0.0, 1.0))
-        cl = jnp.exp(log_cl)[subj]
-        k = jnp.exp(log_cl - log_v)[subj][:, None]
-        conc = jnp.sum(a * (jnp.exp(-k * r_end) - jnp.exp(-k * r_start)), axis=1) / cl
+            log_cl = numpyro.sample("log_cl", dist.Normal(log_cl_pop + theta * lbsa, omega_cl))
+        parts = []
+        if n_c:
+            with numpyro.plate("subject_v_centred", n_c):
+                parts.append(numpyro.sample("log_v_c", dist.Normal(log_v_pop, omega_v)))
+        if n - n_c:
+            with numpyro.plate("subject_v_noncentred", n - n_c):
+                z = numpyro.sample("eta_v_z", dist.Normal(0.0, 1.0))
+            parts.append(log_v_pop + omega_v * z)
+        log_v = jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+        k = jnp.exp(log_cl - log_v)[:, None, None]
+        # A exp(-k t_end) (1 - exp(-k L)): one exp and one expm1 per element
+        terms = amp * jnp.exp(-k * since_end) * -jnp.expm1(-k * infused)
+        conc = jnp.sum(terms, axis=2) * jnp.exp(-log_cl)[:, None]
         if has_bolus:
-            v = jnp.exp(log_v)[subj]
-            conc = conc + jnp.sum(b_amt * jnp.exp(-k * b_since), axis=1) / v
-        mu = jnp.log(conc)
-        numpyro.factor("obs", jnp.sum(dist.Normal(mu[iq], sigma).log_prob(y_q)))
-        numpyro.factor("cens", jnp.sum(dist.Normal(mu[ic], sigma).log_cdf(lloq_c)))
+            conc = conc + jnp.sum(b_amt * jnp.exp(-k * b_since), axis=2) * jnp.exp(
+                -log_v)[:, None]
+        mu = jnp.log(conc + PRED_FLOOR)
+        z_q = (y - mu) / sigma
+        ll_q = -0.5 * jnp.sum(quant * z_q * z_q) - n_quant * (jnp.log(sigma) + half_log_2pi)
+        ll_c = jnp.sum(log_ndtr((c_lloq - mu[cs, cj]) / sigma))
+        numpyro.factor("obs", ll_q + ll_c)
 
     return model
 
 
 def init_values(pd_: PeerData) -> dict:
-    """Typical-value initialisation (prior centres, individual = typical)."""
-    lcl = PRIORS["log_cl_pop"][0]
-    lv = PRIORS["log_v_pop"][0]
-    n = pd_.n_subjects
+    """Starting values scaled to the data (individual CL from steady-state samples)."""
+    lcl_i = pd_.init_log_cl
+    ok = np.isfinite(lcl_i)
+    x = pd_.log_bsa_rel[ok]
+    design = np.column_stack([np.ones(x.size), x])
+    (lcl, theta), *_ = np.linalg.lstsq(design, lcl_i[ok], rcond=None)
+    resid = lcl_i[ok] - design @ np.array([lcl, theta])
+    omega_cl = float(np.clip(np.std(resid), 0.1, 1.5))
+    mu_cl = lcl + theta * pd_.log_bsa_rel
+    lv = pd_.init_log_v_pop
+    n, n_c = pd_.n_subjects, pd_.n_v_centred
     return {
-        "log_cl_pop": lcl,
+        "log_cl_pop": float(lcl),
         "log_v_pop": lv,
-        "theta_bsa": 0.5,
-        "omega_cl": 0.5,
+        "theta_bsa": float(theta),
+        "omega_cl": omega_cl,
         "omega_v": 0.3,
         "sigma": 0.3,
-        "log_cl": lcl + 0.5 * pd_.log_bsa_rel,
-        "eta_cl": np.zeros(n),
-        "log_v": np.full(n, lv),
-        "eta_v": np.zeros(n),
+        "log_cl": np.where(ok, lcl_i, mu_cl),
+        "log_v_c": np.full(n_c, lv),
+        "eta_v_z": np.zeros(n - n_c),
     }
 
 
 def fit_peer(df: pd.DataFrame, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
-             seed: int = 1, x64: bool = True, merge: bool = True,
-             dense_mass: bool = False, v_centered: bool = False, cl_centered: bool = True,
-             progress_bar: bool = False):
+             seed: int = 1, dtype: str = "float32", merge: bool = True,
+             chain_method: str = "parallel", v_param: str = "auto",
+             progress_bar: bool = False, jax_cache: Path | None = None):
     """Fit the peer model; return ``(idata, info)`` with wall-time breakdown.
 
     The reported ``fit_s`` covers data preparation, JIT compilation, warm-up,
     sampling and conversion to InferenceData (everything after the imports).
+    ``jax_cache``: directory of JAX's persistent compilation cache (what a
+    user re-running the same fit would switch on); None = compile every time.
     """
     import numpyro
 
-    if x64:
+    if dtype == "float64":
         numpyro.enable_x64()
     numpyro.set_host_device_count(chains)
     import arviz as az
     import jax
     from numpyro.infer import MCMC, NUTS, init_to_value
 
+    if jax_cache is not None:
+        jax.config.update("jax_compilation_cache_dir", str(jax_cache))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     t0 = time.perf_counter()
     pdat = prepare(df, merge=merge)
     t1 = time.perf_counter()
-    model = make_model(pdat, v_centered=v_centered, cl_centered=cl_centered)
-    kernel = NUTS(model, init_strategy=init_to_value(values=init_values(pdat)),
-                  dense_mass=dense_mass, target_accept_prob=0.8)
-    method = "parallel" if jax.local_device_count() >= chains else "sequential"
+    model = make_model(pdat, dtype=dtype, v_param=v_param)
+    iv = init_values(pdat)
+    if v_param == "centered":
+        iv["log_v_c"] = np.full(pdat.n_subjects, iv["log_v_pop"])
+    elif v_param == "noncentered":
+        iv["eta_v_z"] = np.zeros(pdat.n_subjects)
+    kernel = NUTS(model, init_strategy=init_to_value(values=iv), target_accept_prob=0.8)
+    if chain_method == "parallel" and jax.local_device_count() < chains:
+        chain_method = "sequential"
     mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=chains,
-                chain_method=method, progress_bar=progress_bar)
+                chain_method=chain_method, progress_bar=progress_bar)
     mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"))
     samples = mcmc.get_samples(group_by_chain=True)
     jax.block_until_ready(samples)
     t2 = time.perf_counter()
-    # az.from_numpyro re-traces the model eagerly (seconds at N = 200, and it
-    # trips over prior draws in float32); the samples are all we need.
+    # az.from_numpyro re-traces the model eagerly; the samples are all we need
     extra = mcmc.get_extra_fields(group_by_chain=True)
     steps = np.asarray(extra["num_steps"])
+    keep = ("log_cl_pop", "log_v_pop", "theta_bsa", "omega_cl", "omega_v", "sigma",
+            "cl_pop", "v_pop")
     idata = az.from_dict(
-        posterior={k: np.asarray(v) for k, v in samples.items()},
+        posterior={k: np.asarray(samples[k], dtype=float) for k in keep},
         sample_stats={"diverging": np.asarray(extra["diverging"]), "n_steps": steps},
     )
     t3 = time.perf_counter()
@@ -333,19 +410,18 @@ def fit_peer(df: pd.DataFrame, *, draws: int = 1000, tune: int = 1000, chains: i
         "mcmc_s": t2 - t1,
         "convert_s": t3 - t2,
         "fit_s": t3 - t0,
-        "chain_method": method,
-        "x64": x64,
+        "chain_method": chain_method,
+        "dtype": dtype,
         "merge": merge,
-        "cl_centered": cl_centered,
-        "v_centered": v_centered,
-        "dense_mass": dense_mass,
-        "n_obs": int(pdat.log_dv.size),
-        "n_cens": int(pdat.cens.sum()),
+        "v_param": v_param,
+        "n_v_centred": pdat.n_v_centred if v_param == "auto" else None,
+        "n_obs": pdat.n_obs,
+        "n_cens": int(pdat.cens_s.size),
         "n_subjects": pdat.n_subjects,
         "n_dose_records": pdat.n_dose_records,
         "n_segments": pdat.n_segments,
         "n_predose_dropped": pdat.n_predose_dropped,
-        "width_inf": int(pdat.inf_amp.shape[1]),
+        "padded_shape": list(pdat.amp.shape),
         "mean_leapfrog": float(steps.mean()),
         "grad_evals": int(steps.sum()),
     }
@@ -362,12 +438,13 @@ def main(argv=None) -> int:
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--float32", action="store_true", help="run in float32")
+    p.add_argument("--float64", action="store_true", help="run in float64 (default float32)")
+    p.add_argument("--chain-method", default="parallel", choices=("parallel", "sequential"))
+    p.add_argument("--v-param", default="auto", choices=("auto", "centered", "noncentered"))
     p.add_argument("--no-merge", action="store_true", help="keep every bag record")
-    p.add_argument("--dense-mass", action="store_true")
-    p.add_argument("--v-centered", action="store_true", help="centred BSV on V")
-    p.add_argument("--cl-noncentered", action="store_true", help="non-centred BSV on CL")
     p.add_argument("--idata", type=Path, default=None, help="save posterior (netCDF)")
+    p.add_argument("--jax-cache", type=Path, default=None,
+                   help="JAX persistent compilation cache directory")
     a = p.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -376,9 +453,9 @@ def main(argv=None) -> int:
     df = pd.read_csv(a.data)
     t_read = time.perf_counter()
     idata, info = fit_peer(df, draws=a.draws, tune=a.tune, chains=a.chains, seed=a.seed,
-                           x64=not a.float32, merge=not a.no_merge,
-                           dense_mass=a.dense_mass, v_centered=a.v_centered,
-                           cl_centered=not a.cl_noncentered)
+                           dtype="float64" if a.float64 else "float32", merge=not a.no_merge,
+                           chain_method=a.chain_method, v_param=a.v_param,
+                           jax_cache=a.jax_cache)
     summ = summarize_posterior(idata, NAME_MAP)
     if a.idata is not None:
         idata.posterior[list(NAME_MAP.values())].to_netcdf(a.idata)

@@ -6,6 +6,8 @@
   settings of one run (:class:`SamplerSettings`, :func:`resolve_nutpie_backend`).
 * :mod:`blinapk.mcmc.nuts`: running NUTS on a ``pymc.Model``
   (:func:`sample_nuts`).
+* :mod:`blinapk.mcmc.cache`: JAX's persistent compilation cache in a user
+  cache directory (:func:`enable_jax_cache`).
 * :mod:`blinapk.mcmc.starts`: seeded, per-variable jittered chain starts for
   nutpie (:func:`jittered_start_fn`, :func:`install_starts`).
 
@@ -14,6 +16,7 @@ third-party libraries (PyMC, nutpie and ArviZ on first use), so population PK
 (:mod:`blinapk.poppk`) and any other model build on it.
 """
 
+from blinapk.mcmc.cache import cache_dir, enable_jax_cache
 from blinapk.mcmc.convergence import (
     ConvergenceGates,
     ConvergenceReport,
@@ -42,7 +45,9 @@ __all__ = [
     "ConvergenceReport",
     "GateResult",
     "SamplerSettings",
+    "cache_dir",
     "check_convergence",
+    "enable_jax_cache",
     "half_widths",
     "install_starts",
     "jittered_start_fn",

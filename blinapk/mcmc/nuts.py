@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from blinapk.mcmc.cache import enable_jax_cache
 from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
 from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
 
@@ -25,6 +26,8 @@ def _sample_nutpie(model: Any, settings: SamplerSettings, initvals: dict[str, An
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     backend = resolve_nutpie_backend(settings.nutpie_backend)
+    if backend == "jax":
+        enable_jax_cache()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     # Data become constants: JAX needs static shapes, and numba samples about 2x
@@ -77,6 +80,8 @@ def _sample_pm(model: Any, settings: SamplerSettings, initvals: dict[str, Any]
 
     t0 = time.perf_counter()
     kwargs: dict[str, Any]
+    if settings.sampler != "pymc":
+        enable_jax_cache()
     if settings.sampler == "pymc":
         kwargs = {"cores": settings.n_cores, "init": "jitter+adapt_diag",
                   "compute_convergence_checks": False,
