@@ -39,10 +39,29 @@ subject:
 parameterisation; the model (and so the posterior) is the same for every
 :math:`w`. In the normal-normal model :math:`w_i` is the share of subject
 :math:`i`'s posterior precision that comes from its data, the weight that
-makes :math:`\tilde\phi_i` a posteriori independent of :math:`\mu_i`. On the
-N = 200 benchmark dataset it raised the minimum bulk ESS of the population
-parameters from about 640 (V non-centered) to about 1700 for the same number
-of gradients (docs/benchmarks-poppk.md).
+makes :math:`\tilde\phi_i` a posteriori independent of :math:`\mu_i`.
+
+That share depends on :math:`\omega`, which is unknown before the fit and, in a
+small trial, poorly known after it. A weight set at a typical :math:`\omega`
+puts the subject in a funnel wherever the posterior of :math:`\omega` reaches
+much lower values: in 60-subject trials with about ten V-informative subjects
+the posterior of :math:`\omega_V` reaches 0.02, and V's partial centering at
+the prior centre of :math:`\omega_V` caused divergences in 23 of 50 simulated
+trials (docs/validation.md). The weights are therefore computed at
+:math:`\omega_{lo}` (:func:`omega_floor`), the lowest value the data plausibly
+allow: about :data:`OMEGA_LOW_SDS` posterior SDs of :math:`\log\omega` below the
+nominal :math:`\omega`, the SD taken from the Fisher information on
+:math:`\log\omega`, :math:`J = 2 \sum_i w_i^2`, which itself depends on the
+weights at :math:`\omega_{lo}` (a fixed point). How much each subject informs
+each parameter thus decides twice: through its own :math:`I_i`, and through
+how many other subjects inform the same parameter. When few do, the floor
+falls to 0, every weight is 0 and the parameter is reported ``noncentered``
+(V in trials of 30-60 subjects on the label regimen); when many do, the floor
+stays near :math:`\omega` and the informative subjects are nearly centered
+(V at N = 200-3000, CL at every size: every steady-state sample informs CL).
+On the N = 200 benchmark dataset partial centering raised the minimum bulk
+ESS of the population parameters from about 640 (V non-centered) to about
+1700 for the same number of gradients (docs/benchmarks-poppk.md).
 
 With ``correlation=True`` the correlated block is centered or non-centered as
 a whole: centered when the data dominate (:math:`r_i > 1`) for the majority
@@ -200,7 +219,7 @@ def centering_weights(ratio: np.ndarray) -> np.ndarray:
 
 
 def omega_floor(info: np.ndarray, omega: float, n_sds: float | None = None) -> float:
-    r"""The smallest omega the data plausibly allow: where the centering weights are set.
+    r"""Return the smallest omega the data plausibly allow (where the weights are set).
 
     Treating each subject's data as a measurement of its random effect with
     variance :math:`1/I_i`, the Fisher information on :math:`\log\omega` is
@@ -223,8 +242,8 @@ def omega_floor(info: np.ndarray, omega: float, n_sds: float | None = None) -> f
     omega : float
         Nominal omega.
     n_sds : float, optional
-        Default :data:`OMEGA_LOW_SDS`.
-        Approximate posterior SDs of :math:`\log\omega` below the nominal value.
+        Approximate posterior SDs of :math:`\log\omega` below the nominal value
+        (default :data:`OMEGA_LOW_SDS`).
 
     Returns
     -------
@@ -235,8 +254,8 @@ def omega_floor(info: np.ndarray, omega: float, n_sds: float | None = None) -> f
     --------
     >>> omega_floor(np.zeros(60), 0.7)
     0.0
-    >>> round(omega_floor(np.full(5000, 1e9), 0.7), 3)   # w = 1: 0.7 exp(-2 / 100)
-    0.686
+    >>> round(omega_floor(np.full(5000, 1e9), 0.7), 3)   # w = 1: 0.7 exp(-4 / 100)
+    0.673
     """
     i = np.clip(np.nan_to_num(np.asarray(info, dtype=float), nan=0.0, posinf=1e12), 0.0, 1e12)
     omega = float(omega)
@@ -293,7 +312,8 @@ def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[s
         elif spec.correlation:
             chosen = "centered" if frac > 0.5 else "noncentered"
         else:
-            chosen = "partial"
+            # a floor of 0 makes every weight 0: that is the non-centered form, named so
+            chosen = "partial" if lo > 0 else "noncentered"
         # weights at the omega floor, not the nominal omega: small trials whose omega
         # posterior reaches 0 get non-centered subjects where a partially centered one
         # would sit in a funnel (docs/validation.md, divergences at N = 60)
