@@ -97,7 +97,7 @@ __all__ = ["OMEGA_LOW_SDS", "ParamChoice", "centering_weights", "choose_paramete
 _STEP = 1e-4
 #: How many (approximate) posterior SDs of log omega below the nominal omega the
 #: centering weights are computed at (:func:`omega_floor`).
-OMEGA_LOW_SDS = 4.0
+OMEGA_LOW_SDS = 2.5
 #: Below this fraction of the nominal omega the floor is taken as 0 (all weights 0).
 _FLOOR_MIN = 1e-3
 
@@ -254,8 +254,8 @@ def omega_floor(info: np.ndarray, omega: float, n_sds: float | None = None) -> f
     --------
     >>> omega_floor(np.zeros(60), 0.7)
     0.0
-    >>> round(omega_floor(np.full(5000, 1e9), 0.7), 3)   # w = 1: 0.7 exp(-4 / 100)
-    0.673
+    >>> round(omega_floor(np.full(5000, 1e9), 0.7), 3)   # w = 1: 0.7 exp(-2.5 / 100)
+    0.683
     """
     i = np.clip(np.nan_to_num(np.asarray(info, dtype=float), nan=0.0, posinf=1e12), 0.0, 1e12)
     omega = float(omega)
