@@ -83,9 +83,9 @@ def test_weights_follow_information():
 def test_omega_floor_hand_values():
     # no information: the floor is 0
     assert omega_floor(np.zeros(60), 0.7) == 0.0
-    # every subject fully informative (w = 1): lo = omega exp(-4 / sqrt(2 n))
+    # every subject fully informative (w = 1): lo = omega exp(-n_sds / sqrt(2 n))
     assert omega_floor(np.full(5000, 1e12), 0.7) == pytest.approx(
-        0.7 * np.exp(-4 / 100), rel=1e-6)
+        0.7 * np.exp(-OMEGA_LOW_SDS / 100), rel=1e-6)
     assert omega_floor(np.full(5000, 1e12), 0.7, n_sds=2) == pytest.approx(
         0.7 * np.exp(-2 / 100), rel=1e-6)
     # a moderate case satisfies the fixed-point equation; more subjects, higher floor
@@ -119,14 +119,23 @@ def test_subjects_without_washout_get_v_noncentered_rich_ones_centered():
 
 
 def test_few_v_informative_subjects_give_v_noncentered():
-    # 3 rich subjects among 40: omega_V is not pinned down (its posterior reaches 0), so
-    # even the rich subjects are non-centered (the funnel of the N = 60 SBC trials)
+    # 3 rich subjects among 40 at sigma 0.3 (I_V up to ~100): omega_V is not pinned down
+    # (its posterior reaches 0), so even the rich subjects are non-centered (the funnel
+    # of the N = 60 SBC trials)
     data = _mixed_data(3, 37)
-    ch = choose_parameterisation(data, PopPKSpec(), {"CL": 2.0, "V": 6.0},
-                                 {"CL": 0.7, "V": 0.4}, 0.1, 0.0)
+    args = (data, PopPKSpec(), {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4})
+    ch = choose_parameterisation(*args, 0.3, 0.0)
     assert ch["V"].chosen == "noncentered" and ch["V"].omega_ref == 0.0
     assert ch["V"].fraction_data_dominated == pytest.approx(3 / 40)
     assert ch["CL"].chosen == "partial"
+    # ten such subjects pin omega_V down enough for a floor above 0
+    assert choose_parameterisation(_mixed_data(10, 30), *args[1:], 0.3, 0.0)["V"].chosen == (
+        "partial")
+    # three subjects with far richer data (sigma 0.1: I_V ~ 900) are centered even at a
+    # low omega: partial, with a floor well below the nominal 0.4
+    rich = choose_parameterisation(*args, 0.1, 0.0)["V"]
+    assert rich.chosen == "partial" and 0.0 < rich.omega_ref < 0.2
+    assert rich.weights[:3].min() > 0.9
 
 
 def test_centering_weights_hand_values():
