@@ -39,10 +39,29 @@ subject:
 parameterisation; the model (and so the posterior) is the same for every
 :math:`w`. In the normal-normal model :math:`w_i` is the share of subject
 :math:`i`'s posterior precision that comes from its data, the weight that
-makes :math:`\tilde\phi_i` a posteriori independent of :math:`\mu_i`. On the
-N = 200 benchmark dataset it raised the minimum bulk ESS of the population
-parameters from about 640 (V non-centered) to about 1700 for the same number
-of gradients (docs/benchmarks-poppk.md).
+makes :math:`\tilde\phi_i` a posteriori independent of :math:`\mu_i`.
+
+That share depends on :math:`\omega`, which is unknown before the fit and, in a
+small trial, poorly known after it. A weight set at a typical :math:`\omega`
+puts the subject in a funnel wherever the posterior of :math:`\omega` reaches
+much lower values: in 60-subject trials with about ten V-informative subjects
+the posterior of :math:`\omega_V` reaches 0.02, and V's partial centering at
+the prior centre of :math:`\omega_V` caused divergences in 23 of 50 simulated
+trials (docs/validation.md). The weights are therefore computed at
+:math:`\omega_{lo}` (:func:`omega_floor`), the lowest value the data plausibly
+allow: about :data:`OMEGA_LOW_SDS` posterior SDs of :math:`\log\omega` below the
+nominal :math:`\omega`, the SD taken from the Fisher information on
+:math:`\log\omega`, :math:`J = 2 \sum_i w_i^2`, which itself depends on the
+weights at :math:`\omega_{lo}` (a fixed point). How much each subject informs
+each parameter thus decides twice: through its own :math:`I_i`, and through
+how many other subjects inform the same parameter. When few do, the floor
+falls to 0, every weight is 0 and the parameter is reported ``noncentered``
+(V in trials of 30-60 subjects on the label regimen); when many do, the floor
+stays near :math:`\omega` and the informative subjects are nearly centered
+(V at N = 200-3000, CL at every size: every steady-state sample informs CL).
+On the N = 200 benchmark dataset partial centering raised the minimum bulk
+ESS of the population parameters from about 640 (V non-centered) to about
+1700 for the same number of gradients (docs/benchmarks-poppk.md).
 
 With ``correlation=True`` the correlated block is centered or non-centered as
 a whole: centered when the data dominate (:math:`r_i > 1`) for the majority
@@ -72,9 +91,15 @@ from blinapk.pk import predict_conc
 from blinapk.poppk.design import PopPKData
 from blinapk.poppk.spec import PopPKSpec
 
-__all__ = ["ParamChoice", "centering_weights", "choose_parameterisation", "fisher_information"]
+__all__ = ["OMEGA_LOW_SDS", "ParamChoice", "centering_weights", "choose_parameterisation",
+           "fisher_information", "omega_floor"]
 
 _STEP = 1e-4
+#: How many (approximate) posterior SDs of log omega below the nominal omega the
+#: centering weights are computed at (:func:`omega_floor`).
+OMEGA_LOW_SDS = 2.5
+#: Below this fraction of the nominal omega the floor is taken as 0 (all weights 0).
+_FLOOR_MIN = 1e-3
 
 
 @dataclass(frozen=True)
@@ -94,8 +119,12 @@ class ParamChoice:
     median_ratio : float
         Median over subjects of :math:`I_i \omega^2`.
     weights : ndarray, shape (n_subjects,)
-        Centering weight of each subject, :math:`w_i = r_i / (1 + r_i)`
-        (used when ``chosen == "partial"``; 1 = centered, 0 = non-centered).
+        Centering weight of each subject, :math:`w_i = r_i / (1 + r_i)` with
+        :math:`r_i = I_i \omega_{ref}^2` (used when ``chosen == "partial"``;
+        1 = centered, 0 = non-centered).
+    omega_ref : float
+        The omega the weights are computed at (:func:`omega_floor` of the
+        nominal omega; NaN when the parameterisation was not automatic).
     """
 
     param: str
@@ -104,6 +133,7 @@ class ParamChoice:
     fraction_data_dominated: float
     median_ratio: float
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    omega_ref: float = float("nan")
 
     @property
     def median_weight(self) -> float:
@@ -114,7 +144,8 @@ class ParamChoice:
         """Plain-dict form (per-subject weights summarised by their median)."""
         return {"param": self.param, "requested": self.requested, "chosen": self.chosen,
                 "fraction_data_dominated": self.fraction_data_dominated,
-                "median_ratio": self.median_ratio, "median_weight": self.median_weight}
+                "median_ratio": self.median_ratio, "median_weight": self.median_weight,
+                "omega_ref": self.omega_ref}
 
 
 def fisher_information(data: PopPKData, structure: str, typical: Mapping[str, float],
@@ -187,6 +218,60 @@ def centering_weights(ratio: np.ndarray) -> np.ndarray:
     return r / (1.0 + r)
 
 
+def omega_floor(info: np.ndarray, omega: float, n_sds: float | None = None) -> float:
+    r"""Return the smallest omega the data plausibly allow (where the weights are set).
+
+    Treating each subject's data as a measurement of its random effect with
+    variance :math:`1/I_i`, the Fisher information on :math:`\log\omega` is
+    :math:`J(\omega) = 2 \sum_i w_i(\omega)^2`, :math:`w_i = I_i\omega^2 /
+    (1 + I_i\omega^2)` (each subject's estimate has variance
+    :math:`\omega^2 + 1/I_i`). The floor is the fixed point of
+
+    .. math:: \omega_{lo} = \omega \exp\left(-n_{sds} / \sqrt{J(\omega_{lo})}\right),
+
+    reached by iterating from :math:`\omega` (the sequence decreases). When few
+    subjects inform the parameter, :math:`J` shrinks as :math:`\omega_{lo}`
+    does and the floor falls to 0: the posterior of omega reaches 0 and only
+    the non-centered form is free of a funnel there. When many do, it stays
+    near :math:`\omega` (N = 3000: within a few per cent).
+
+    Parameters
+    ----------
+    info : array
+        Per-subject Fisher information :math:`I_i` of the log parameter.
+    omega : float
+        Nominal omega.
+    n_sds : float, optional
+        Approximate posterior SDs of :math:`\log\omega` below the nominal value
+        (default :data:`OMEGA_LOW_SDS`).
+
+    Returns
+    -------
+    float
+        :math:`\omega_{lo}` in [0, omega]; 0 when it falls below 1e-3 omega.
+
+    Examples
+    --------
+    >>> omega_floor(np.zeros(60), 0.7)
+    0.0
+    >>> round(omega_floor(np.full(5000, 1e9), 0.7), 3)   # w = 1: 0.7 exp(-2.5 / 100)
+    0.683
+    """
+    i = np.clip(np.nan_to_num(np.asarray(info, dtype=float), nan=0.0, posinf=1e12), 0.0, 1e12)
+    omega = float(omega)
+    n_sds = OMEGA_LOW_SDS if n_sds is None else float(n_sds)
+    lo = omega
+    for _ in range(200):
+        j = 2.0 * float(np.sum(centering_weights(i * lo**2) ** 2))
+        new = omega * float(np.exp(-n_sds / np.sqrt(j))) if j > 0 else 0.0
+        if new < _FLOOR_MIN * omega:
+            return 0.0
+        if abs(new - lo) <= 1e-9 * omega:
+            return new
+        lo = new
+    return lo
+
+
 def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[str, float],
                             omega: Mapping[str, float], sigma_prop: float, sigma_add: float
                             ) -> dict[str, ParamChoice]:
@@ -221,15 +306,21 @@ def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[s
         ratio = info[p].to_numpy() * float(omega[p]) ** 2
         frac = float(np.mean(ratio > 1.0))
         requested = spec.parameterisation_for(p)
+        lo = omega_floor(info[p].to_numpy(), float(omega[p]))
         if requested != "auto":
             chosen = requested
         elif spec.correlation:
             chosen = "centered" if frac > 0.5 else "noncentered"
         else:
-            chosen = "partial"
+            # a floor of 0 makes every weight 0: that is the non-centered form, named so
+            chosen = "partial" if lo > 0 else "noncentered"
+        # weights at the omega floor, not the nominal omega: small trials whose omega
+        # posterior reaches 0 get non-centered subjects where a partially centered one
+        # would sit in a funnel (docs/validation.md, divergences at N = 60)
         out[p] = ParamChoice(p, requested, chosen, round(frac, 4),
                              round(float(np.median(ratio)), 4),
-                             weights=centering_weights(ratio))
+                             weights=centering_weights(info[p].to_numpy() * lo**2),
+                             omega_ref=round(lo, 6))
     if spec.correlation:
         explicit = {c.requested for c in out.values() if c.requested != "auto"}
         if explicit:

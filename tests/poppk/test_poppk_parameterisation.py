@@ -1,13 +1,20 @@
 """Fisher information, partial-centering weights and the parameterisation choice."""
 
 import numpy as np
+import pandas as pd
 import pytest
-from poppk_helpers import infusion_frame
+from poppk_helpers import RICH_TIMES, infusion_frame
 
 from blinapk.data import read_dataset
 from blinapk.poppk.build import build_model, model_info
 from blinapk.poppk.design import prepare_data
-from blinapk.poppk.parameterisation import choose_parameterisation, fisher_information
+from blinapk.poppk.parameterisation import (
+    OMEGA_LOW_SDS,
+    centering_weights,
+    choose_parameterisation,
+    fisher_information,
+    omega_floor,
+)
 from blinapk.poppk.spec import PopPKSpec
 
 
@@ -35,31 +42,103 @@ def test_early_sample_information_on_v_hand_calculated():
     np.testing.assert_allclose(info["V"], d**2 / 0.04, rtol=1e-6)
 
 
+def _floor_fixed_point(info, omega, n_sds=OMEGA_LOW_SDS):
+    """The defining equation of the floor, evaluated at a candidate ``lo``."""
+    def rhs(lo):
+        w = centering_weights(np.asarray(info) * lo**2)
+        return omega * np.exp(-n_sds / np.sqrt(2 * np.sum(w**2)))
+    return rhs
+
+
 def test_weights_follow_information():
-    data = _data((100.0, 200.0))
+    # 40 subjects, two steady-state samples each: I_CL = 2 / sigma^2 per subject
+    data = _data((100.0, 200.0), n=40)
     spec = PopPKSpec()
     ch = choose_parameterisation(data, spec, {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4},
                                  0.25, 0.0)
     assert ch["CL"].chosen == "partial" and ch["CL"].fraction_data_dominated == 1.0
-    r_cl = 2 * 0.49 / 0.0625  # two steady-state samples, I = 2 / sigma^2, times omega^2
+    r_cl = 2 * 0.49 / 0.0625  # at the nominal omega
     assert ch["CL"].median_ratio == pytest.approx(r_cl, rel=1e-4)
-    # w = r / (1 + r): almost centered for CL, non-centered for V (no information)
-    np.testing.assert_allclose(ch["CL"].weights, r_cl / (1 + r_cl), rtol=1e-4)
-    np.testing.assert_allclose(ch["V"].weights, 0.0, atol=1e-8)
-    assert ch["CL"].to_dict()["median_weight"] == pytest.approx(r_cl / (1 + r_cl), abs=1e-4)
-    # very noisy data: the prior dominates CL too (weight well below 1/2)
+    # weights at the floor: lo = 0.7 exp(-4 / sqrt(2 * 40 * w(lo)^2)), w(lo) = I lo^2 / (1 + .)
+    lo = ch["CL"].omega_ref
+    assert 0.3 < lo < 0.7
+    assert lo == pytest.approx(_floor_fixed_point(np.full(40, 32.0), 0.7)(lo), rel=1e-5)
+    np.testing.assert_allclose(ch["CL"].weights, 32 * lo**2 / (1 + 32 * lo**2), rtol=1e-4)
+    assert ch["CL"].weights.min() > 0.8
+    # no information on V: floor 0, every weight 0, reported non-centered
+    assert ch["V"].chosen == "noncentered" and ch["V"].omega_ref == 0.0
+    np.testing.assert_allclose(ch["V"].weights, 0.0, atol=1e-12)
+    assert ch["CL"].to_dict()["median_weight"] == pytest.approx(float(np.median(
+        ch["CL"].weights)), abs=1e-4)
+    # very noisy data and a small omega: the floor falls to 0, CL non-centered too
     noisy = choose_parameterisation(data, spec, {"CL": 2.0, "V": 6.0}, {"CL": 0.1, "V": 0.4},
                                     1.0, 0.0)
-    assert noisy["CL"].median_weight == pytest.approx(0.02 / 1.02, abs=1e-4)
-    # rich early sampling with small error: V is data-dominated
-    rich = choose_parameterisation(_data((0.5, 1.0, 2.0, 3.0, 4.0)), spec,
+    assert noisy["CL"].chosen == "noncentered" and noisy["CL"].median_weight == 0.0
+    # rich early sampling with small error in every subject: V is data-dominated
+    rich = choose_parameterisation(_data((0.5, 1.0, 2.0, 3.0, 4.0), n=40), spec,
                                    {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.7}, 0.05, 0.0)
-    assert rich["V"].median_weight > 0.9
+    assert rich["V"].chosen == "partial" and rich["V"].median_weight > 0.9
+
+
+def test_omega_floor_hand_values():
+    # no information: the floor is 0
+    assert omega_floor(np.zeros(60), 0.7) == 0.0
+    # every subject fully informative (w = 1): lo = omega exp(-n_sds / sqrt(2 n))
+    assert omega_floor(np.full(5000, 1e12), 0.7) == pytest.approx(
+        0.7 * np.exp(-OMEGA_LOW_SDS / 100), rel=1e-6)
+    assert omega_floor(np.full(5000, 1e12), 0.7, n_sds=2) == pytest.approx(
+        0.7 * np.exp(-2 / 100), rel=1e-6)
+    # a moderate case satisfies the fixed-point equation; more subjects, higher floor
+    info = np.full(100, 20.0)
+    lo = omega_floor(info, 0.5)
+    assert 0 < lo < 0.5 and lo == pytest.approx(_floor_fixed_point(info, 0.5)(lo), rel=1e-6)
+    assert omega_floor(np.full(400, 20.0), 0.5) > lo
+    # ten equally informative subjects do not pin omega down: floor 0
+    assert omega_floor(np.full(10, 20.0), 0.5) == 0.0
+
+
+def _mixed_data(n_rich, n_sparse):
+    """``n_rich`` subjects with rise and wash-out samples, ``n_sparse`` at steady state only."""
+    rich = infusion_frame(n_rich, obs_times=RICH_TIMES, hours=24.0, sigma=0.1)
+    sparse = infusion_frame(n_sparse, obs_times=(100.0, 200.0), hours=400.0, sigma=0.1)
+    sparse = sparse.assign(ID=sparse["ID"] + n_rich)
+    return prepare_data(read_dataset(pd.concat([rich, sparse], ignore_index=True)), PopPKSpec())
+
+
+def test_subjects_without_washout_get_v_noncentered_rich_ones_centered():
+    # 30 rich + 30 steady-state-only subjects: V partial, weight ~1 for the rich, 0 for the rest
+    data = _mixed_data(30, 30)
+    ch = choose_parameterisation(data, PopPKSpec(), {"CL": 2.0, "V": 6.0},
+                                 {"CL": 0.7, "V": 0.4}, 0.1, 0.0)
+    w = ch["V"].weights
+    assert ch["V"].chosen == "partial"
+    assert w[:30].min() > 0.9
+    np.testing.assert_allclose(w[30:], 0.0, atol=1e-12)
+    # every subject has steady-state (or rise) information on CL
+    assert ch["CL"].weights.min() > 0.5
+
+
+def test_few_v_informative_subjects_give_v_noncentered():
+    # 3 rich subjects among 40 at sigma 0.3 (I_V up to ~100): omega_V is not pinned down
+    # (its posterior reaches 0), so even the rich subjects are non-centered (the funnel
+    # of the N = 60 SBC trials)
+    data = _mixed_data(3, 37)
+    args = (data, PopPKSpec(), {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4})
+    ch = choose_parameterisation(*args, 0.3, 0.0)
+    assert ch["V"].chosen == "noncentered" and ch["V"].omega_ref == 0.0
+    assert ch["V"].fraction_data_dominated == pytest.approx(3 / 40)
+    assert ch["CL"].chosen == "partial"
+    # ten such subjects pin omega_V down enough for a floor above 0
+    assert choose_parameterisation(_mixed_data(10, 30), *args[1:], 0.3, 0.0)["V"].chosen == (
+        "partial")
+    # three subjects with far richer data (sigma 0.1: I_V ~ 900) are centered even at a
+    # low omega: partial, with a floor well below the nominal 0.4
+    rich = choose_parameterisation(*args, 0.1, 0.0)["V"]
+    assert rich.chosen == "partial" and 0.0 < rich.omega_ref < 0.2
+    assert rich.weights[:3].min() > 0.9
 
 
 def test_centering_weights_hand_values():
-    from blinapk.poppk.parameterisation import centering_weights
-
     np.testing.assert_allclose(centering_weights(np.array([0.0, 1.0, 3.0, np.nan, np.inf])),
                                [0.0, 0.5, 0.75, 0.0, 1e12 / (1 + 1e12)])
 
@@ -76,12 +155,17 @@ def test_user_choice_and_correlated_block():
 
 
 def test_build_reports_choice_and_variables():
+    rich = build_model(read_dataset(infusion_frame(40, obs_times=RICH_TIMES, hours=24.0,
+                                                   sigma=0.1)))
+    assert model_info(rich).chosen == {"CL": "partial", "V": "partial"}
+    names = {rv.name for rv in rich.free_RVs}
+    assert {"psi_CL", "psi_V", "omega_CL", "omega_V", "log_CL", "log_V", "sigma_prop"} <= names
+    # five subjects do not pin either omega down: both non-centered
     f = infusion_frame(5, obs_times=(50.0, 100.0), hours=400.0, sigma=0.1)
     model = build_model(read_dataset(f))
     info = model_info(model)
-    assert info.chosen == {"CL": "partial", "V": "partial"}
-    names = {rv.name for rv in model.free_RVs}
-    assert {"psi_CL", "psi_V", "omega_CL", "omega_V", "log_CL", "log_V", "sigma_prop"} <= names
+    assert info.chosen == {"CL": "noncentered", "V": "noncentered"}
+    assert {"z_CL", "z_V"} <= {rv.name for rv in model.free_RVs}
     assert model.coords["obs"] == tuple(info.data.obs_row.tolist())
     forced = model_info(build_model(read_dataset(f), PopPKSpec(parameterisation="centered")))
     assert forced.chosen == {"CL": "centered", "V": "centered"}
