@@ -85,7 +85,7 @@ def latent_prior(draws: np.ndarray) -> LatentPrior:
     >>> draws = np.exp(np.vstack([5.0 + 0.2 * z, 6.0 + 0.4 * z]))  # one subject, two events
     >>> prior = latent_prior(draws)
     >>> np.round(prior.mean, 2), np.round(prior.sd, 2), prior.loading.shape[1]
-    (array([5.  , 6.01]), array([0.2, 0.4]), 2)
+    (array([5.  , 5.99]), array([0.2, 0.4]), 2)
     """
     logd = np.log(np.asarray(draws, dtype=float))
     n_units, n_draws = logd.shape

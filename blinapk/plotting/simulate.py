@@ -155,7 +155,11 @@ def plot_target_attainment(attainment: Any, *, x: str = "BSA_BAND", metric: str 
     ax.set_ylabel(f"P({metric} >= target)")
     ax.set_title("Probability of target attainment")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    if k:
+        ax.legend(fontsize=8, frameon=False)
+    else:  # say so rather than draw empty axes with a warning about the legend
+        ax.text(0.5, 0.5, "no target-attainment rows to draw", ha="center",
+                transform=ax.transAxes)
     fig.tight_layout()
     return fig
 

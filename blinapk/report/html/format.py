@@ -45,7 +45,7 @@ def format_number(value: Any, digits: int = DIGITS) -> str:
     Examples
     --------
     >>> [format_number(v) for v in (1234.5, 0.012345, 2.0, 7, 1.5e-6, float("nan"), "CR")]
-    ['1230', '0.0123', '2', '7', '1.5e-06', 'NA', 'CR']
+    ['1230', '0.0123', '2.00', '7', '1.5e-06', 'NA', 'CR']
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return "NA"

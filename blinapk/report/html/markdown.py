@@ -58,7 +58,7 @@ def markdown_table(text: str) -> pd.DataFrame | None:
 
     Examples
     --------
-    >>> markdown_table("| A | B |\\n|---|---|\\n| x | 1.5 |\\n")
+    >>> markdown_table("| A | B |\n|---|---|\n| x | 1.5 |\n")
        A    B
     0  x  1.5
     """
