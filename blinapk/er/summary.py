@@ -53,7 +53,7 @@ def _stats(x: np.ndarray, ci: float) -> dict[str, float]:
 
     flat = x.ravel()
     lo, hi = (1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0
-    out = {"MEAN": float(flat.mean()), "SD": float(flat.std(ddof=1)),
+    out = {"MEAN": float(flat.mean()), "SD": float(flat.std(ddof=1)) if flat.size > 1 else np.nan,
            "MEDIAN": float(np.median(flat)), "LOWER": float(np.quantile(flat, lo)),
            "UPPER": float(np.quantile(flat, hi)), "ESS_BULK": np.nan, "ESS_TAIL": np.nan,
            "R_HAT": np.nan}
