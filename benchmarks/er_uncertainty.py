@@ -75,7 +75,7 @@ RECOVERY = {
     "il6": ({"endpoint": "il6", "n": 100},
             {"EMAX": 1500.0, "EC50": 200.0, "EPISODE_RATIO": 0.1, "OMEGA": 0.8, "SIGMA": 0.5}),
 }
-MODES = ("nca", "plugin", "propagated", "joint", "imputation", "joint_500")
+MODES = ("oracle", "nca", "plugin", "propagated", "joint", "imputation", "joint_500")
 #: Modes fitted by default (``imputation`` and ``joint_500``: see the module docstring).
 RUN_MODES = ("plugin", "propagated", "joint")
 SLOPE = 1.5
@@ -171,7 +171,7 @@ def zero_slope_figure(draws: int) -> None:
 
 def _mode_draws(mode: str, draws: int, joint_draws: int) -> tuple[str, int]:
     """The ``uncertainty`` argument and draws of a benchmark mode."""
-    if mode == "nca":
+    if mode in ("nca", "oracle"):
         return "plugin", draws
     if mode == "joint_500":
         return "joint", 500
@@ -199,7 +199,9 @@ def run_uncertainty(replicates: int, draws: int, out: Path, n: int,
         for mode in modes:
             if keys[mode] in done:
                 continue
-            source = observed_exposure(study.dataset) if mode == "nca" else pk
+            # oracle: the true exposure plugged in, the best any mode can do on this study
+            source = (observed_exposure(study.dataset) if mode == "nca" else
+                      _truth_exposure(study, "subject", "css") if mode == "oracle" else pk)
             unc, d = _mode_draws(mode, draws, joint_draws)
             t0 = time.perf_counter()
             er = fit_er(study.clinical, source, dataset=study.dataset, endpoint="crcrh",
