@@ -51,7 +51,7 @@ RESULTS = HERE / "results"
 
 
 def run_seed(seed: int, *, n_subjects: int, residual: str, draws: int, tune: int,
-             chains: int, target_accept: float) -> dict[str, Any]:
+             chains: int, target_accept: float | None) -> dict[str, Any]:
     """Simulate and fit one trial; return its convergence record.
 
     Parameters
@@ -64,8 +64,8 @@ def run_seed(seed: int, *, n_subjects: int, residual: str, draws: int, tune: int
         Residual model of the fit.
     draws, tune, chains : int
         NUTS settings.
-    target_accept : float
-        NUTS target acceptance.
+    target_accept : float or None
+        NUTS target acceptance (None: the fit's automatic choice).
 
     Returns
     -------
@@ -162,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=2)
-    ap.add_argument("--target-accept", type=float, default=0.8)
+    ap.add_argument("--target-accept", type=float, default=None,
+                    help="NUTS target acceptance (default: the fit's automatic choice)")
     ap.add_argument("--out", type=Path, default=None,
                     help="output prefix (default benchmarks/results/robustness_poppk_n<N>)")
     ap.add_argument("--summarize-only", action="store_true")

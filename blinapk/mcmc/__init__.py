@@ -6,13 +6,15 @@
   settings of one run (:class:`SamplerSettings`, :func:`resolve_nutpie_backend`).
 * :mod:`blinapk.mcmc.nuts`: running NUTS on a ``pymc.Model``
   (:func:`sample_nuts`).
+* :mod:`blinapk.mcmc.jaxnuts`: NumPyro's NUTS on the model's log density
+  compiled as one JAX function (:func:`sample_jax_nuts`).
 * :mod:`blinapk.mcmc.cache`: JAX's persistent compilation cache in a user
   cache directory (:func:`enable_jax_cache`).
 * :mod:`blinapk.mcmc.starts`: seeded, per-variable jittered chain starts for
   nutpie (:func:`jittered_start_fn`, :func:`install_starts`).
 
 This layer knows no pharmacology: it imports only :mod:`blinapk.errors` and
-third-party libraries (PyMC, nutpie and ArviZ on first use), so population PK
+third-party libraries (PyMC, nutpie, NumPyro and ArviZ on first use), so population PK
 (:mod:`blinapk.poppk`) and any other model build on it.
 """
 
@@ -24,9 +26,11 @@ from blinapk.mcmc.convergence import (
     check_convergence,
     warn_if_failed,
 )
+from blinapk.mcmc.jaxnuts import sample_jax_nuts
 from blinapk.mcmc.nuts import sample_nuts
 from blinapk.mcmc.settings import (
     DEFAULT_SAMPLER,
+    JAX_NUTS_BELOW_N_OBS,
     NUMBA_FROM_N_OBS,
     NUTPIE_BACKENDS,
     SAMPLERS,
@@ -37,6 +41,7 @@ from blinapk.mcmc.starts import ChainStarts, half_widths, install_starts, jitter
 
 __all__ = [
     "DEFAULT_SAMPLER",
+    "JAX_NUTS_BELOW_N_OBS",
     "NUMBA_FROM_N_OBS",
     "NUTPIE_BACKENDS",
     "SAMPLERS",
@@ -52,6 +57,7 @@ __all__ = [
     "install_starts",
     "jittered_start_fn",
     "resolve_nutpie_backend",
+    "sample_jax_nuts",
     "sample_nuts",
     "warn_if_failed",
 ]

@@ -1,9 +1,11 @@
-"""Run NUTS on a PyMC model with nutpie, PyMC, NumPyro or BlackJAX.
+"""Run NUTS on a PyMC model with nutpie, NumPyro, PyMC or BlackJAX.
 
 :func:`sample_nuts` is the sampling step every PyMC model of blinapk shares:
 the model-specific parts (building the model, its starting values, how far
 each chain's start is jittered) come in as arguments, and the InferenceData
-comes back with the seconds spent compiling and sampling.
+comes back with the seconds spent compiling and sampling. nutpie and NumPyro
+(:mod:`blinapk.mcmc.jaxnuts`) sample a copy of the model with its data frozen
+to constants and start each chain where ``chain_starts`` says.
 """
 
 from __future__ import annotations
@@ -14,16 +16,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from blinapk.mcmc.cache import enable_jax_cache
-from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
+from blinapk.mcmc.settings import DEFAULT_SAMPLER, SamplerSettings, resolve_nutpie_backend
 from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
 
 __all__ = ["sample_nuts"]
 
 
+def _frozen(model: Any) -> Any:
+    """Copy of ``model`` with data and dims as constants (static shapes, folded constants)."""
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    return freeze_dims_and_data(model)
+
+
 def _sample_nutpie(model: Any, settings: SamplerSettings, initvals: dict[str, Any],
                    chain_starts: ChainStarts) -> tuple[Any, dict[str, float]]:
     import nutpie
-    from pymc.model.transform.optimization import freeze_dims_and_data
 
     backend = resolve_nutpie_backend(settings.nutpie_backend)
     if backend == "jax":
@@ -33,7 +41,7 @@ def _sample_nutpie(model: Any, settings: SamplerSettings, initvals: dict[str, An
     # Data become constants: JAX needs static shapes, and numba samples about 2x
     # faster with constants it can fold (N = 200: 4.8 s vs 10 s). Frozen here, not
     # inside nutpie, so that the start function describes the compiled model.
-    target = freeze_dims_and_data(model)
+    target = _frozen(model)
     compiled = nutpie.compile_pymc_model(
         target, backend=backend, gradient_backend="jax" if backend == "jax" else "pytensor",
         initial_points=initvals, jitter_rvs=set(), freeze_model=False)
@@ -51,7 +59,6 @@ def _sample_nutpie(model: Any, settings: SamplerSettings, initvals: dict[str, An
 
 #: Samplers that need an optional extra: sampler -> (modules, extra).
 OPTIONAL_SAMPLERS: Mapping[str, tuple[tuple[str, ...], str]] = {
-    "numpyro": (("jax", "numpyro"), "jax"),
     "blackjax": (("jax", "blackjax"), "jax"),
 }
 
@@ -99,15 +106,21 @@ def _sample_pm(model: Any, settings: SamplerSettings, initvals: dict[str, Any]
 
 def sample_nuts(model: Any, settings: SamplerSettings, *,
                 initvals: Mapping[str, Any] | None = None,
-                chain_starts: ChainStarts | None = None) -> tuple[Any, dict[str, float]]:
+                chain_starts: ChainStarts | None = None,
+                log_likelihood: bool = False) -> tuple[Any, dict[str, float]]:
     """Draw from the posterior of ``model`` by NUTS.
 
     nutpie compiles a copy of the model with its data frozen to constants
     (backend ``settings.nutpie_backend``; ``auto`` without a size means JAX
     when importable, so pass ``settings.resolved(n_obs)`` to decide by size)
-    and starts each chain at ``chain_starts``. PyMC, NumPyro and BlackJAX run
-    through ``pymc.sample`` from ``initvals`` with PyMC's own jitter; their
-    chains run one after the other except PyMC's (``settings.n_cores``).
+    and starts each chain at ``chain_starts``. NumPyro samples the same
+    frozen copy, compiled as one JAX function
+    (:func:`blinapk.mcmc.jaxnuts.sample_jax_nuts`), from the same starts.
+    PyMC and BlackJAX run through ``pymc.sample`` from ``initvals`` with
+    PyMC's own jitter; BlackJAX's chains run one after the other, PyMC's on
+    ``settings.n_cores`` processes. ``sampler="default"`` means
+    :data:`~blinapk.mcmc.settings.DEFAULT_SAMPLER` unless the settings were
+    resolved for a size (:meth:`SamplerSettings.resolved`).
 
     Parameters
     ----------
@@ -122,16 +135,31 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
         nutpie only: ``chain_starts(frozen_model, initvals) -> (start_fn, centre)``
         (see :data:`blinapk.mcmc.starts.ChainStarts`); default
         :func:`~blinapk.mcmc.starts.jittered_start_fn`, U(-1, 1) around
-        ``initvals`` on every unconstrained value.
+        ``initvals`` on every unconstrained value. Also used by NumPyro.
+    log_likelihood : bool, default False
+        NumPyro only: add the pointwise ``log_likelihood`` group from the same
+        compiled function (other samplers leave it to
+        ``pymc.compute_log_likelihood``).
 
     Returns
     -------
     idata : arviz.InferenceData
         ``posterior`` and ``sample_stats`` (plus what the sampler adds).
     timings : dict
-        Seconds: ``compile_s`` (nutpie) and ``sample_s``.
+        Seconds: ``compile_s`` (nutpie, NumPyro), ``sample_s`` and ``post_s``
+        (NumPyro: posterior variables and log-likelihood over the draws).
     """
+    from dataclasses import replace
+
     initvals = dict(initvals or {})
+    if settings.sampler == "default":
+        settings = replace(settings, sampler=DEFAULT_SAMPLER)
     if settings.sampler == "nutpie":
         return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
+    if settings.sampler == "numpyro":
+        from blinapk.mcmc.jaxnuts import sample_jax_nuts
+
+        target = _frozen(model)
+        start_fn, _ = (chain_starts or jittered_start_fn)(target, initvals)
+        return sample_jax_nuts(target, settings, start_fn, log_likelihood=log_likelihood)
     return _sample_pm(model, settings, initvals)

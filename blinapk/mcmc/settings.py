@@ -2,16 +2,21 @@
 
 :class:`SamplerSettings` holds the NUTS settings of one run (draws, warm-up,
 chains, seed, target acceptance, cores, sampler, nutpie backend, progress
-bar), checked once when created. :func:`resolve_nutpie_backend` picks the
-compiler nutpie uses for a model of a given size.
+bar), checked once when created. :meth:`SamplerSettings.resolved` decides
+what ``"default"`` and ``"auto"`` mean for a model of a given size:
+:func:`resolve_nutpie_backend` picks the compiler nutpie uses, and a model
+may ask for NumPyro below a number of observations (population PK does,
+below :data:`JAX_NUTS_BELOW_N_OBS`).
 
 Examples
 --------
 >>> s = SamplerSettings(draws=500, tune=500, seed=1)
 >>> s.sampler, s.chains, s.nutpie_backend
-('nutpie', 2, 'auto')
+('default', 2, 'auto')
 >>> s.resolved(n_obs=40_000).label
 'nutpie-numba'
+>>> s.resolved(n_obs=2_000, jax_nuts_below=JAX_NUTS_BELOW_N_OBS).label
+'numpyro'
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ import numpy as np
 
 from blinapk.errors import ModelSpecError
 
-__all__ = ["DEFAULT_SAMPLER", "NUMBA_FROM_N_OBS", "NUTPIE_BACKENDS", "SAMPLERS",
-           "SamplerSettings", "resolve_nutpie_backend"]
+__all__ = ["DEFAULT_SAMPLER", "JAX_NUTS_BELOW_N_OBS", "NUMBA_FROM_N_OBS", "NUTPIE_BACKENDS",
+           "SAMPLERS", "SamplerSettings", "resolve_nutpie_backend"]
 
 #: NUTS samplers; ``"default"`` means :data:`DEFAULT_SAMPLER`.
 SAMPLERS: tuple[str, ...] = ("default", "nutpie", "pymc", "numpyro", "blackjax")
@@ -34,6 +39,12 @@ DEFAULT_SAMPLER = "nutpie"
 NUTPIE_BACKENDS: tuple[str, ...] = ("auto", "jax", "numba")
 #: From this many observations ``nutpie_backend="auto"`` compiles with numba.
 NUMBA_FROM_N_OBS = 2000
+#: Population PK samples with NumPyro (:mod:`blinapk.mcmc.jaxnuts`) below this
+#: many observations when ``sampler="default"``: one XLA compilation (about
+#: 4 s) and no Python per gradient beat nutpie's numba compile (20-25 s) up to
+#: mid-sized trials; nutpie-numba's cheaper gradients win beyond
+#: (docs/benchmarks-poppk.md).
+JAX_NUTS_BELOW_N_OBS = 10_000
 
 
 def resolve_nutpie_backend(requested: str = "auto", n_obs: int | None = None) -> str:
@@ -113,8 +124,9 @@ class SamplerSettings:
     cores : int, optional
         Chains run in parallel (default ``min(chains, cpu count)``, see :attr:`n_cores`).
     sampler : {"default", "nutpie", "pymc", "numpyro", "blackjax"}
-        NUTS implementation (case-insensitive); ``"default"`` is stored as
-        :data:`DEFAULT_SAMPLER`. ``numpyro`` and ``blackjax`` need JAX.
+        NUTS implementation (case-insensitive); ``"default"`` is decided by
+        :meth:`resolved` (:data:`DEFAULT_SAMPLER` unless the model asks for
+        NumPyro below a size). ``blackjax`` needs the ``jax`` extra.
     nutpie_backend : {"auto", "jax", "numba"}
         Compiler of the nutpie sampler (case-insensitive); ``auto`` is decided
         by :meth:`resolved` (or, without a size, by :func:`resolve_nutpie_backend`
@@ -155,7 +167,7 @@ class SamplerSettings:
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
-        object.__setattr__(self, "sampler", DEFAULT_SAMPLER if sampler == "default" else sampler)
+        object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "target_accept", target_accept)
         object.__setattr__(self, "nutpie_backend", backend)
         object.__setattr__(self, "seed", int(seed))
@@ -168,20 +180,40 @@ class SamplerSettings:
 
     @property
     def label(self) -> str:
-        """Sampler name as recorded with a result, e.g. ``nutpie-jax`` or ``pymc``."""
-        return f"nutpie-{self.nutpie_backend}" if self.sampler == "nutpie" else self.sampler
+        """Sampler name as recorded with a result, e.g. ``nutpie-jax`` or ``numpyro``."""
+        sampler = DEFAULT_SAMPLER if self.sampler == "default" else self.sampler
+        return f"nutpie-{self.nutpie_backend}" if sampler == "nutpie" else sampler
 
-    def resolved(self, n_obs: int | None = None) -> SamplerSettings:
-        """Return these settings with ``nutpie_backend`` decided for ``n_obs`` observations.
+    def resolved(self, n_obs: int | None = None,
+                 jax_nuts_below: int | None = None) -> SamplerSettings:
+        """Return these settings with sampler and nutpie backend decided for a size.
 
         Parameters
         ----------
         n_obs : int, optional
             Observations in the likelihood (see :func:`resolve_nutpie_backend`).
+        jax_nuts_below : int, optional
+            ``sampler="default"`` becomes ``"numpyro"`` when ``n_obs`` is below
+            this and NumPyro is importable (e.g. :data:`JAX_NUTS_BELOW_N_OBS`);
+            otherwise, and when omitted, :data:`DEFAULT_SAMPLER`.
 
         Returns
         -------
         SamplerSettings
-            ``nutpie_backend`` is ``"jax"`` or ``"numba"``.
+            ``sampler`` is never ``"default"``; ``nutpie_backend`` is ``"jax"``
+            or ``"numba"``.
         """
-        return replace(self, nutpie_backend=resolve_nutpie_backend(self.nutpie_backend, n_obs))
+        sampler = self.sampler
+        if sampler == "default":
+            small = (jax_nuts_below is not None and n_obs is not None
+                     and n_obs < jax_nuts_below)
+            sampler = "numpyro" if small and _importable("numpyro") else DEFAULT_SAMPLER
+        return replace(self, sampler=sampler,
+                       nutpie_backend=resolve_nutpie_backend(self.nutpie_backend, n_obs))
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

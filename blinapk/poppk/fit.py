@@ -25,6 +25,7 @@ from blinapk.cards import ModelCard
 from blinapk.data import Dataset
 from blinapk.errors import ModelSpecError
 from blinapk.mcmc import (
+    JAX_NUTS_BELOW_N_OBS,
     ConvergenceGates,
     SamplerSettings,
     check_convergence,
@@ -32,6 +33,7 @@ from blinapk.mcmc import (
     warn_if_failed,
 )
 from blinapk.poppk.build import BuildInfo, build_model, gated_variables, model_info
+from blinapk.poppk.parameterisation import auto_target_accept
 from blinapk.poppk.priors import PriorConfig
 from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
@@ -139,7 +141,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         card: str | ModelCard | None = None, sampler: str = "default", draws: int = 1000,
         tune: int = 1000, chains: int = 2, seed: int | None = None, progressbar: bool = True,
         posterior_predictive: bool = False, log_likelihood: bool = True, method: str = "nuts",
-        target_accept: float = 0.8, cores: int | None = None,
+        target_accept: float | None = None, cores: int | None = None,
         gates: ConvergenceGates | None = None, nutpie_backend: str = "auto") -> PopPKFit:
     """Fit a Bayesian population-PK model.
 
@@ -154,9 +156,10 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     card : str or ModelCard, optional
         Model card for informative priors and starting values.
     sampler : {"default", "nutpie", "pymc", "numpyro", "blackjax"}
-        NUTS implementation; ``"default"`` is
-        :data:`blinapk.mcmc.settings.DEFAULT_SAMPLER`.
-        ``numpyro`` and ``blackjax`` need the ``jax`` extra.
+        NUTS implementation; ``"default"`` is NumPyro
+        (:mod:`blinapk.mcmc.jaxnuts`) below
+        :data:`blinapk.mcmc.settings.JAX_NUTS_BELOW_N_OBS` observations and
+        nutpie from there on. ``blackjax`` needs the ``jax`` extra.
     draws, tune, chains : int
         Posterior draws per chain, warm-up iterations, chains. For
         ``method="laplace"`` ``chains x draws`` independent draws are made.
@@ -172,9 +175,11 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     method : {"nuts", "map", "laplace"}
         Full MCMC, the posterior mode, or the Laplace approximation
         (:mod:`blinapk.poppk.laplace`).
-    target_accept : float, default 0.8
-        NUTS target acceptance, in (0, 1); raise to 0.9-0.95 if divergences
-        appear.
+    target_accept : float, optional
+        NUTS target acceptance, in (0, 1). Default: 0.8, or 0.95 when fewer
+        than 20 subjects inform some random effect
+        (:func:`blinapk.poppk.parameterisation.auto_target_accept`); raise it
+        if divergences appear.
     cores : int, optional
         Parallel chains (default ``min(chains, cpu count)``).
     gates : ConvergenceGates, optional
@@ -202,7 +207,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         When a convergence gate fails, with advice.
     """
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed,
-                               target_accept=target_accept, cores=cores, sampler=sampler,
+                               target_accept=0.8 if target_accept is None else target_accept,
+                               cores=cores, sampler=sampler,
                                nutpie_backend=nutpie_backend, progressbar=progressbar)
     method = str(method).lower()
     if method not in METHODS:
@@ -212,14 +218,16 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     t_start = time.perf_counter()
     model = build_model(dataset, spec, priors=priors, card=card)
     info = model_info(model)
-    settings = settings.resolved(n_obs=info.data.n_obs)
+    settings = settings.resolved(n_obs=info.data.n_obs, jax_nuts_below=JAX_NUTS_BELOW_N_OBS)
+    if target_accept is None:
+        settings = replace(settings, target_accept=auto_target_accept(info.parameterisation))
     timings = {"build_s": time.perf_counter() - t_start}
     convergence = None
     result_sampler = settings.label if method == "nuts" else "scipy"
     if method == "nuts":
         # each chain starts at the data-driven values plus a jitter scaled by role
         idata, t = sample_nuts(model, settings, initvals=info.initvals,
-                               chain_starts=make_start_fn)
+                               chain_starts=make_start_fn, log_likelihood=log_likelihood)
         timings.update(t)
     else:
         from blinapk.poppk.laplace import fit_laplace
@@ -239,7 +247,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
              "logp": res.logp})
     _add_data_groups(idata, model, info)
     t0 = time.perf_counter()
-    if log_likelihood:
+    if log_likelihood and "log_likelihood" not in idata.groups():
         import pymc as pm
 
         pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True,
@@ -250,7 +258,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         pm.sample_posterior_predictive(idata, model=model, var_names=["conc"],
                                        random_seed=seed, extend_inferencedata=True,
                                        progressbar=False)
-    timings["post_s"] = time.perf_counter() - t0
+    timings["post_s"] = timings.get("post_s", 0.0) + time.perf_counter() - t0
     recorded = {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
                 "target_accept": settings.target_accept}
     stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=recorded)

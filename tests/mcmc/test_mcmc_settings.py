@@ -10,6 +10,7 @@ import pytest
 from blinapk.errors import ModelSpecError
 from blinapk.mcmc.settings import (
     DEFAULT_SAMPLER,
+    JAX_NUTS_BELOW_N_OBS,
     NUMBA_FROM_N_OBS,
     SAMPLERS,
     SamplerSettings,
@@ -22,7 +23,8 @@ HAS_JAX = importlib.util.find_spec("jax") is not None
 def test_defaults_are_normalised():
     s = SamplerSettings(seed=3)
     assert (s.draws, s.tune, s.chains, s.target_accept) == (1000, 1000, 2, 0.8)
-    assert s.sampler == DEFAULT_SAMPLER == "nutpie" and s.nutpie_backend == "auto"
+    assert s.sampler == "default" and DEFAULT_SAMPLER == "nutpie" and s.nutpie_backend == "auto"
+    assert s.label == "nutpie-auto" and s.resolved().sampler == "nutpie"
     assert s.seed == 3 and s.cores is None and s.progressbar is True
     assert "default" in SAMPLERS and all(n in SAMPLERS for n in ("pymc", "numpyro", "blackjax"))
 
@@ -84,6 +86,28 @@ def test_label_names_the_nutpie_backend():
     assert big.nutpie_backend == "numba" and big.label == "nutpie-numba" and big.seed == 1
     # an explicit backend is kept whatever the size
     assert SamplerSettings(seed=1, nutpie_backend="jax").resolved(10**6).nutpie_backend == "jax"
+
+
+def test_default_sampler_is_numpyro_below_the_size_the_model_names():
+    s = SamplerSettings(seed=1)
+    assert s.resolved(n_obs=JAX_NUTS_BELOW_N_OBS - 1,
+                      jax_nuts_below=JAX_NUTS_BELOW_N_OBS).sampler == "numpyro"
+    big = s.resolved(n_obs=JAX_NUTS_BELOW_N_OBS, jax_nuts_below=JAX_NUTS_BELOW_N_OBS)
+    assert big.sampler == "nutpie" and big.label == "nutpie-numba"
+    # without a threshold (every model but population PK) or without a size: nutpie
+    assert s.resolved(n_obs=10).sampler == "nutpie"
+    assert s.resolved(jax_nuts_below=JAX_NUTS_BELOW_N_OBS).sampler == "nutpie"
+    # an explicit sampler is kept whatever the size
+    assert SamplerSettings(seed=1, sampler="nutpie").resolved(
+        n_obs=10, jax_nuts_below=JAX_NUTS_BELOW_N_OBS).sampler == "nutpie"
+
+
+def test_default_falls_back_to_nutpie_without_numpyro(monkeypatch):
+    import blinapk.mcmc.settings as S
+
+    monkeypatch.setattr(S, "_importable", lambda module: module != "numpyro")
+    s = SamplerSettings(seed=1).resolved(n_obs=10, jax_nuts_below=JAX_NUTS_BELOW_N_OBS)
+    assert s.sampler == "nutpie"
 
 
 def test_resolve_backend_by_size():

@@ -9,7 +9,11 @@ from blinapk.data import read_dataset
 from blinapk.poppk.build import build_model, model_info
 from blinapk.poppk.design import prepare_data
 from blinapk.poppk.parameterisation import (
+    FEW_INFORMED_SUBJECTS,
     OMEGA_LOW_SDS,
+    TARGET_ACCEPT,
+    TARGET_ACCEPT_FEW,
+    auto_target_accept,
     centering_weights,
     choose_parameterisation,
     fisher_information,
@@ -128,14 +132,27 @@ def test_few_v_informative_subjects_give_v_noncentered():
     assert ch["V"].chosen == "noncentered" and ch["V"].omega_ref == 0.0
     assert ch["V"].fraction_data_dominated == pytest.approx(3 / 40)
     assert ch["CL"].chosen == "partial"
-    # ten such subjects pin omega_V down enough for a floor above 0
-    assert choose_parameterisation(_mixed_data(10, 30), *args[1:], 0.3, 0.0)["V"].chosen == (
-        "partial")
-    # three subjects with far richer data (sigma 0.1: I_V ~ 900) are centered even at a
-    # low omega: partial, with a floor well below the nominal 0.4
+    # ten such subjects pin omega_V down enough for a floor above 0, but fewer than
+    # FEW_INFORMED_SUBJECTS inform V: non-centered all the same (their funnel survives)
+    ten = choose_parameterisation(_mixed_data(10, 30), *args[1:], 0.3, 0.0)["V"]
+    assert ten.omega_ref > 0.0 and ten.n_data_dominated == 10 and ten.chosen == "noncentered"
+    # three subjects with far richer data (sigma 0.1: I_V ~ 900): floor above 0, still few
     rich = choose_parameterisation(*args, 0.1, 0.0)["V"]
-    assert rich.chosen == "partial" and 0.0 < rich.omega_ref < 0.2
-    assert rich.weights[:3].min() > 0.9
+    assert 0.0 < rich.omega_ref < 0.2 and rich.chosen == "noncentered"
+    # FEW_INFORMED_SUBJECTS informed subjects: partially centered, informed ones near 1
+    enough = choose_parameterisation(_mixed_data(FEW_INFORMED_SUBJECTS, 20), *args[1:], 0.3,
+                                     0.0)["V"]
+    assert enough.n_data_dominated == FEW_INFORMED_SUBJECTS and enough.chosen == "partial"
+    assert enough.weights[:FEW_INFORMED_SUBJECTS].min() > 0.5
+
+
+def test_target_accept_rises_when_few_subjects_inform_an_effect():
+    args = (PopPKSpec(), {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4}, 0.3, 0.0)
+    few = choose_parameterisation(_mixed_data(10, 30), *args)
+    assert auto_target_accept(few) == TARGET_ACCEPT_FEW == 0.95
+    many = choose_parameterisation(_mixed_data(FEW_INFORMED_SUBJECTS, 20), *args)
+    assert auto_target_accept(many) == TARGET_ACCEPT == 0.8
+    assert auto_target_accept({}) == TARGET_ACCEPT  # no random effects
 
 
 def test_centering_weights_hand_values():
