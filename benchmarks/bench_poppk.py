@@ -94,8 +94,13 @@ def _canonical_posterior(idata):
 def run_blinapk_worker(args) -> int:
     """Fit with blinapk in this process and write the JSON summary."""
     t_start = time.perf_counter()
+    # the samplers' libraries count as imports here, as the peer's jax/numpyro do
     import arviz as az
+    import jax  # noqa: F401
+    import numpyro  # noqa: F401
+    import nutpie  # noqa: F401
     import pandas as pd
+    import pymc  # noqa: F401
 
     from blinapk.data import read_dataset
     from blinapk.poppk.fit import fit

@@ -91,7 +91,8 @@ def run_seed(seed: int, *, n_subjects: int, residual: str, draws: int, tune: int
     keep = [p for p in ("TV_CL", "TV_V", "OMEGA_CL", "OMEGA_V", "BETA_CL_BSA", "SIGMA_PROP",
                         "SIGMA_ADD") if p in table.index]
     return {
-        "seed": seed, "n_subjects": n_subjects, "n_obs": len(obs),
+        "seed": seed, "n_subjects": n_subjects, "n_obs": len(obs), "sampler": res.sampler,
+        "fit_settings": json.loads(res.idata.posterior.attrs["blinapk_settings"]),
         "blq_fraction": float(obs["CENS"].mean()), "residual": residual,
         "rhat_max": float(gates.loc["rhat", "VALUE"]),
         "rhat_worst": str(gates.loc["rhat", "WORST"]),
