@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chains", type=int, default=2, help="chains (default 2)")
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--target-accept", type=float, default=None,
-                        help="NUTS target acceptance (default 0.8, or 0.95 when fewer than "
+                        help="NUTS target acceptance (default 0.8, or 0.99 when fewer than "
                              "20 subjects inform a random effect)")
     method = parser.add_mutually_exclusive_group()
     method.add_argument("--map", action="store_true", help="posterior mode only (fast)")

@@ -74,10 +74,15 @@ def _jax_functions(model: Any, log_likelihood: bool) -> tuple[Callable, list[str
     from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
 
-    logp = pt.sum([pt.sum(term) for term in model.logp(sum=False)])
+    free, observed = list(model.free_RVs), list(model.observed_RVs)
+    # one logp graph (its construction is the slow part): joint = sum of all terms,
+    # pointwise log-likelihood = the observed terms
+    terms = model.logp(vars=[*free, *observed, *model.potentials], sum=False)
+    logp = pt.sum([pt.sum(term) for term in terms])
     posterior = get_default_varnames(model.unobserved_value_vars, include_transformed=False)
-    observed = list(model.observed_RVs) if log_likelihood else []
-    pointwise = model.logp(vars=observed, sum=False) if observed else []
+    if not log_likelihood:
+        observed = []
+    pointwise = terms[len(free): len(free) + len(observed)]
     fn = get_jaxified_graph(inputs=model.value_vars, outputs=[logp, *posterior, *pointwise])
     return fn, [v.name for v in posterior], [v.name for v in observed]
 

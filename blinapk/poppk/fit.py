@@ -176,7 +176,7 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         Full MCMC, the posterior mode, or the Laplace approximation
         (:mod:`blinapk.poppk.laplace`).
     target_accept : float, optional
-        NUTS target acceptance, in (0, 1). Default: 0.8, or 0.95 when fewer
+        NUTS target acceptance, in (0, 1). Default: 0.8, or 0.99 when fewer
         than 20 subjects inform some random effect
         (:func:`blinapk.poppk.parameterisation.auto_target_accept`); raise it
         if divergences appear.
