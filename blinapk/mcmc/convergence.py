@@ -220,10 +220,20 @@ def _worst(s: pd.Series, bad: pd.Series, ascending: bool) -> tuple[str, ...]:
     return tuple(s[bad].sort_values(ascending=ascending).index[:5])
 
 
+def _raise_target(target_accept: float | None) -> str:
+    """Advice on the target acceptance after divergences, given the one used."""
+    if target_accept is None or target_accept < 0.95:
+        return "increase target_accept to 0.95"
+    if target_accept < 0.99:
+        return "increase target_accept to 0.99"
+    return f"target_accept is already {target_accept:g}: double tune"
+
+
 def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
                       gates: ConvergenceGates | None = None,
                       parameterisation: Mapping[str, str] | None = None,
-                      group_dim: str | Sequence[str] | None = None) -> ConvergenceReport:
+                      group_dim: str | Sequence[str] | None = None,
+                      target_accept: float | None = None) -> ConvergenceReport:
     """Run the convergence gates on the posterior of ``idata``.
 
     Parameters
@@ -242,6 +252,10 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
         Dimension(s) marking grouped variables (e.g. ``"subject"``): their R-hat
         is gated separately (gate ``rhat_group``, threshold
         ``gates.group_rhat_max``); the ``rhat`` gate then covers the others.
+    target_accept : float, optional
+        The target acceptance the draws were made with; the advice on
+        divergences then names the next step up (0.95, then 0.99) or, at
+        0.99 already, more warm-up.
 
     Returns
     -------
@@ -303,7 +317,7 @@ def check_convergence(idata: Any, var_names: Sequence[str] | None = None,
                   "centered or partially centered)" if centered else "")
         results.append(GateResult(
             "divergences", float(n_div), float(gates.max_divergences), ok, (),
-            "" if ok else f"{n_div} divergent transitions: increase target_accept to 0.95"
+            "" if ok else f"{n_div} divergent transitions: {_raise_target(target_accept)}"
             f"{switch}; divergences bias the posterior and must not be ignored."))
     else:
         results.append(GateResult("divergences", float("nan"), float(gates.max_divergences),

@@ -268,7 +268,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         # unconstrained copies such as omega_V_log__ and deterministics)
         idata.posterior.attrs["blinapk_gated_vars"] = json.dumps(free)
         convergence = check_convergence(idata, var_names=free, gates=gates,
-                                        parameterisation=info.chosen, group_dim="subject")
+                                        parameterisation=info.chosen, group_dim="subject",
+                                        target_accept=settings.target_accept)
         warn_if_failed(convergence, stacklevel=2)
     timings["total_s"] = time.perf_counter() - t_start
     return PopPKFit(

@@ -65,6 +65,11 @@ def test_divergences_advice_names_centered_parameters():
     d = report["divergences"]
     assert not d.passed and d.value == 2
     assert "target_accept to 0.95" in d.advice and "switch CL to non-centered" in d.advice
+    # the advice steps up from the target the draws were made with
+    idata = _idata({"a": rng.normal(size=(2, 500))}, diverging=div)
+    for used, says in ((0.8, "to 0.95"), (0.95, "to 0.99"), (0.99, "already 0.99: double tune")):
+        advice = check_convergence(idata, target_accept=used)["divergences"].advice
+        assert says in advice, (used, advice)
 
 
 def test_low_ebfmi_fails():
