@@ -63,9 +63,13 @@ def request_host_devices(n: int) -> str:
 
 def _layout(model: Any) -> tuple[list[str], list[tuple[int, ...]]]:
     """Names and shapes of the model's value variables (unconstrained), in model order."""
-    point = model.initial_point()
     names = [v.name for v in model.value_vars]
-    return names, [tuple(np.shape(point[n])) for n in names]
+    shapes = [v.type.shape for v in model.value_vars]
+    if any(d is None for shape in shapes for d in shape):
+        # shapes not static (data not frozen): ask PyMC for a point (compiles a function)
+        point = model.initial_point()
+        shapes = [np.shape(point[n]) for n in names]
+    return names, [tuple(int(d) for d in shape) for shape in shapes]
 
 
 def _jax_functions(model: Any, log_likelihood: bool) -> tuple[Callable, list[str], list[str]]:
