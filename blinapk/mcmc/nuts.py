@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from blinapk.mcmc.cache import enable_jax_cache
-from blinapk.mcmc.settings import DEFAULT_SAMPLER, SamplerSettings, resolve_nutpie_backend
+from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
 from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
 
 __all__ = ["sample_nuts"]
@@ -149,11 +149,9 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
         Seconds: ``compile_s`` (nutpie, NumPyro), ``sample_s`` and ``post_s``
         (NumPyro: posterior variables and log-likelihood over the draws).
     """
-    from dataclasses import replace
-
     initvals = dict(initvals or {})
     if settings.sampler == "default":
-        settings = replace(settings, sampler=DEFAULT_SAMPLER)
+        settings = settings.resolved()  # no size known: DEFAULT_SAMPLER
     if settings.sampler == "nutpie":
         return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
     if settings.sampler == "numpyro":
