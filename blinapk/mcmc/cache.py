@@ -22,7 +22,7 @@ from pathlib import Path
 __all__ = ["cache_dir", "enable_jax_cache"]
 
 #: Compilations faster than this (s) are not written to the cache.
-MIN_COMPILE_S = 0.5
+MIN_COMPILE_S = 0.0
 
 
 def cache_dir() -> Path | None:

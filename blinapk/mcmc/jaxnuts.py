@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from blinapk.mcmc.cache import enable_jax_cache
+from blinapk.mcmc.nutsprogram import ChainProgram, chain_program
 from blinapk.mcmc.settings import SamplerSettings
 
 __all__ = ["request_host_devices", "sample_jax_nuts"]
@@ -59,48 +61,6 @@ def request_host_devices(n: int) -> str:
     if _DEVICE_FLAG not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} {_DEVICE_FLAG}={n}".strip()
     return "parallel" if jax.local_device_count() >= n else "sequential"
-
-
-def _layout(model: Any) -> tuple[list[str], list[tuple[int, ...]]]:
-    """Names and shapes of the model's value variables (unconstrained), in model order."""
-    names = [v.name for v in model.value_vars]
-    shapes = [v.type.shape for v in model.value_vars]
-    if any(d is None for shape in shapes for d in shape):
-        # shapes not static (data not frozen): ask PyMC for a point (compiles a function)
-        point = model.initial_point()
-        shapes = [np.shape(point[n]) for n in names]
-    return names, [tuple(int(d) for d in shape) for shape in shapes]
-
-
-def _jax_functions(model: Any, log_likelihood: bool) -> tuple[Callable, list[str], list[str]]:
-    """One jaxified graph: [joint logp, posterior variables..., pointwise obs logps...]."""
-    import pytensor.tensor as pt
-    from pymc.sampling.jax import get_jaxified_graph
-    from pymc.util import get_default_varnames
-
-    free, observed = list(model.free_RVs), list(model.observed_RVs)
-    # one logp graph (its construction is the slow part): joint = sum of all terms,
-    # pointwise log-likelihood = the observed terms
-    terms = model.logp(vars=[*free, *observed, *model.potentials], sum=False)
-    logp = pt.sum([pt.sum(term) for term in terms])
-    posterior = get_default_varnames(model.unobserved_value_vars, include_transformed=False)
-    if not log_likelihood:
-        observed = []
-    pointwise = terms[len(free): len(free) + len(observed)]
-    fn = get_jaxified_graph(inputs=model.value_vars, outputs=[logp, *posterior, *pointwise])
-    return fn, [v.name for v in posterior], [v.name for v in observed]
-
-
-def _unflatten(names: Sequence[str], shapes: Sequence[tuple[int, ...]]
-               ) -> Callable[[Any], list[Any]]:
-    sizes = [int(np.prod(s)) for s in shapes]
-    bounds = np.cumsum([0, *sizes])
-
-    def split(flat: Any) -> list[Any]:
-        return [flat[a:b].reshape(s) for a, b, s in zip(bounds[:-1], bounds[1:], shapes,
-                                                        strict=True)]
-
-    return split
 
 
 def sample_jax_nuts(model: Any, settings: SamplerSettings,
@@ -137,57 +97,139 @@ def sample_jax_nuts(model: Any, settings: SamplerSettings,
     chain_method = request_host_devices(settings.chains)
     import arviz as az
     import jax
-    import jax.numpy as jnp
-    from numpyro.infer import MCMC, NUTS
 
     jax.config.update("jax_enable_x64", True)
     enable_jax_cache()
     t0 = time.perf_counter()
-    fn, post_names, obs_names = _jax_functions(model, log_likelihood)
-    names, shapes = _layout(model)
-    split = _unflatten(names, shapes)
-
-    def potential(flat: Any) -> Any:
-        return -fn(*split(flat))[0]
-
+    program = chain_program(model, tune=settings.tune, draws=settings.draws,
+                            target_accept=settings.target_accept, log_likelihood=log_likelihood)
     starts = np.stack([np.asarray(start_fn(settings.seed + c), dtype=np.float64)
                        for c in range(settings.chains)])
     timings = {"compile_s": time.perf_counter() - t0}
 
     t0 = time.perf_counter()
-    kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept)
-    mcmc = MCMC(kernel, num_warmup=settings.tune, num_samples=settings.draws,
-                num_chains=settings.chains, chain_method=chain_method,
-                progress_bar=settings.progressbar)
-    mcmc.run(jax.random.PRNGKey(settings.seed),
-             init_params=jnp.asarray(starts if settings.chains > 1 else starts[0]),
-             extra_fields=("diverging", "num_steps", "energy", "potential_energy",
-                           "accept_prob", "adapt_state.step_size"))
-    flat = mcmc.get_samples(group_by_chain=True)
-    flat.block_until_ready()
-    extra = mcmc.get_extra_fields(group_by_chain=True)
+    run = _parallel if chain_method == "parallel" else _sequential
+    z, stats, outputs = run(program, starts, _chain_keys(settings.seed, settings.chains),
+                            settings)
     timings["sample_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    outputs = jax.jit(jax.vmap(jax.vmap(lambda x: fn(*split(x))[1:])))(flat)
-    outputs = [np.asarray(o) for o in outputs]
-    posterior = dict(zip(post_names, outputs[: len(post_names)], strict=True))
-    loglik = dict(zip(obs_names, outputs[len(post_names):], strict=True))
-    n_steps = np.asarray(extra["num_steps"])
-    stats = {
-        "diverging": np.asarray(extra["diverging"]).astype(bool),
+    n_post = len(program.post_names)
+    posterior = dict(zip(program.post_names, outputs[:n_post], strict=True))
+    loglik = dict(zip(program.obs_names, outputs[n_post:], strict=True))
+    diverging, n_steps, energy, potential_energy, accept, step = stats
+    sample_stats = {
+        "diverging": diverging.astype(bool),
         "n_steps": n_steps,
         "tree_depth": (np.floor(np.log2(np.maximum(n_steps, 1))) + 1).astype(int),
-        "energy": np.asarray(extra["energy"]),
-        "lp": -np.asarray(extra["potential_energy"]),
-        "acceptance_rate": np.asarray(extra["accept_prob"]),
-        "step_size": np.asarray(extra["adapt_state.step_size"]),
+        "energy": energy,
+        "lp": -potential_energy,
+        "acceptance_rate": accept,
+        "step_size": step,
     }
     dims = {k: list(v) for k, v in model.named_vars_to_dims.items() if v}
     coords = {k: list(v) for k, v in model.coords.items()}
-    idata = az.from_dict(posterior=posterior, sample_stats=stats,
+    idata = az.from_dict(posterior=posterior, sample_stats=sample_stats,
                          log_likelihood=loglik or None, coords=coords, dims=dims)
     idata.sample_stats.attrs["sampler"] = "numpyro"
     idata.sample_stats.attrs["chain_method"] = chain_method
+    idata.sample_stats.attrs["program"] = program.source
     timings["post_s"] = time.perf_counter() - t0
     return idata, timings
+
+
+def _chain_keys(seed: int, chains: int) -> np.ndarray:
+    """Per-chain PRNG keys, as ``numpyro.infer.MCMC.run`` derives them from one seed."""
+    import jax
+
+    key = jax.random.PRNGKey(seed)
+    return np.asarray(jax.random.split(key, chains) if chains > 1 else key[None])
+
+
+def _steps(total: int, chunk: int) -> list[int]:
+    """``total`` transitions as calls of at most ``chunk``."""
+    return [min(chunk, total - lo) for lo in range(0, total, chunk)]
+
+
+def _drive(init: Callable, advance: Callable, post: Callable, starts: Any, keys: Any,
+           program: ChainProgram, settings: SamplerSettings, axis: int
+           ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Warm-up, draws and post-processing with one set of (mapped or single-chain) calls.
+
+    ``axis`` is where the draw dimension sits in ``advance``'s buffers (1 when
+    the chains are mapped over the first axis, 0 for one chain).
+    """
+    import jax
+
+    bar = None
+    if settings.progressbar:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=settings.tune + settings.draws, desc="NUTS (NumPyro)", leave=False)
+    state = init(starts, keys)
+    kept: list[list[np.ndarray]] = []
+    phases = [(n, False) for n in _steps(settings.tune, program.chunk)]
+    phases += [(n, True) for n in _steps(settings.draws, program.chunk)]
+    for n, keep in phases:
+        state, buffers = advance(state, np.int32(n))
+        if keep:  # trimmed on the host: no extra XLA program per chunk length
+            kept.append([np.asarray(b)[:, :n] if axis else np.asarray(b)[:n] for b in buffers])
+        if bar is not None:
+            jax.block_until_ready(state)
+            bar.update(n)
+    if bar is not None:
+        bar.close()
+    fields = [np.concatenate([part[i] for part in kept], axis=axis)
+              for i in range(len(kept[0]))]
+    outputs = post(fields[0])
+    return fields[0], fields[1:], [np.asarray(o) for o in outputs]
+
+
+def _compile(program: ChainProgram, chains: int | None) -> tuple[Callable, ...]:
+    """Compile ``init``, ``advance`` and ``post``, two at a time.
+
+    ``chains=None``: one chain per call (``jax.jit``); else all chains at
+    once, mapped over XLA host devices (``jax.pmap``). XLA compiles (or loads
+    from its persistent cache) outside the GIL, so the three programs are
+    compiled in two threads.
+    """
+    import jax
+
+    def specs(exported: Any, mapped: tuple[bool, ...]) -> list[Any]:
+        args, _ = jax.tree_util.tree_unflatten(exported.in_tree, exported.in_avals)
+        lead = () if chains is None else (chains,)
+        return [jax.tree_util.tree_map(
+            lambda a, m=m: jax.ShapeDtypeStruct((*lead, *a.shape) if m else a.shape, a.dtype),
+            arg) for arg, m in zip(args, mapped, strict=True)]
+
+    def build(exported: Any, mapped: tuple[bool, ...]) -> Callable:
+        if chains is None:
+            wrapped = jax.jit(exported.call)
+        else:
+            wrapped = jax.pmap(exported.call, in_axes=tuple(0 if m else None for m in mapped))
+        return wrapped.lower(*specs(exported, mapped)).compile()
+
+    jobs = [(program.advance, (True, False)), (program.init, (True, True)),
+            (program.post, (True,))]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        advance, init, post = pool.map(lambda job: build(*job), jobs)
+    return init, advance, post
+
+
+def _parallel(program: ChainProgram, starts: np.ndarray, keys: np.ndarray,
+              settings: SamplerSettings):
+    """All chains at once, one per XLA host device."""
+    init, advance, post = _compile(program, settings.chains)
+    return _drive(init, advance, post, starts, keys, program, settings, axis=1)
+
+
+def _sequential(program: ChainProgram, starts: np.ndarray, keys: np.ndarray,
+                settings: SamplerSettings):
+    """One chain after the other on one device."""
+    init, advance, post = _compile(program, None)
+    runs = [_drive(init, advance, post, starts[c], keys[c], program, settings, axis=0)
+            for c in range(settings.chains)]
+    z = np.stack([r[0] for r in runs])
+    stats = [np.stack([r[1][i] for r in runs]) for i in range(len(runs[0][1]))]
+    outputs = [np.stack([r[2][i] for r in runs]) for i in range(len(runs[0][2]))]
+    return z, stats, outputs

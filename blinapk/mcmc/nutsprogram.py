@@ -1,0 +1,368 @@
+"""NumPyro's NUTS as compiled per-chain programs, kept across processes.
+
+A fit with :func:`blinapk.mcmc.sample_jax_nuts` runs three XLA programs per
+chain:
+
+* ``init(params, key) -> state``: NumPyro's NUTS initialisation (step-size
+  search, adaptation schedule for ``tune`` warm-up iterations);
+* ``advance(state, n) -> (state, draws)``: ``n <= chunk`` NUTS transitions
+  (warm-up adapts, later ones do not), each transition's position and sampler
+  statistics written to ``chunk``-long buffers;
+* ``post(z) -> outputs``: the posterior variables (natural scale, with
+  deterministics) and the pointwise log-likelihood over all draws.
+
+The state is a flat tuple of arrays (NumPyro's ``HMCState`` leaves), so the
+programs can be exported with :mod:`jax.export` and written to the blinapk
+cache directory (:func:`blinapk.mcmc.cache.cache_dir` ``/ "nuts-programs"``).
+A later process fitting the same model (same graph, same data, same sampler
+settings and library versions: :func:`program_key`) loads them instead of
+building the log density, tracing NumPyro's sampler and lowering it again;
+XLA's own persistent cache then also skips the compilation. The transitions
+are NumPyro's (``NUTS.sample``), with the random keys NumPyro's ``MCMC``
+uses, so the draws are the ones ``numpyro.infer.MCMC`` would make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blinapk.mcmc.cache import cache_dir
+
+__all__ = ["CHUNK", "STAT_FIELDS", "ChainProgram", "chain_program", "graph_fingerprint",
+           "program_key"]
+
+#: NUTS transitions per ``advance`` call (the progress bar moves this often).
+CHUNK = 250
+#: Per-transition sampler statistics ``advance`` collects, in order (after the position).
+STAT_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob",
+               "step_size")
+_FORMAT = "blinapk-nuts-program-1"
+_LIBRARIES = ("jax", "jaxlib", "numpyro", "pymc", "pytensor")
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+
+
+@dataclass(frozen=True)
+class ChainProgram:
+    """The three per-chain programs of one model and sampler setting.
+
+    Attributes
+    ----------
+    init, advance, post : jax.export.Exported
+        See the module docstring; call them through ``jax.jit(p.call)`` or
+        ``jax.pmap(p.call)``.
+    post_names : tuple of str
+        Names of ``post``'s first outputs (posterior variables).
+    obs_names : tuple of str
+        Names of its remaining outputs (pointwise log-likelihood).
+    chunk : int
+        Buffer length of ``advance``.
+    source : {"built", "cache"}
+        Whether this process built the programs or loaded them.
+    """
+
+    init: Any
+    advance: Any
+    post: Any
+    post_names: tuple[str, ...]
+    obs_names: tuple[str, ...]
+    chunk: int
+    source: str
+
+
+def graph_fingerprint(model: Any) -> str:
+    """Hash of a PyMC model's graph: structure, constants (data) and transforms.
+
+    Two models with the same fingerprint have the same log density and the
+    same posterior variables; computed without building the log density
+    (tens of milliseconds).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Usually with its data frozen to constants.
+
+    Returns
+    -------
+    str
+        Hex SHA-256 digest.
+    """
+    import pytensor
+    from pytensor.graph.basic import Constant
+
+    try:
+        from pytensor.graph.traversal import ancestors
+    except ImportError:  # pytensor < 2.32
+        from pytensor.graph.basic import ancestors
+
+    outputs = [*model.free_RVs, *model.observed_RVs, *model.potentials, *model.deterministics]
+    text = io.StringIO()
+    pytensor.printing.debugprint(outputs, file=text, print_type=True)
+    digest = hashlib.sha256(_ADDRESS.sub("", text.getvalue()).encode())
+    observed = [model.rvs_to_values[rv] for rv in model.observed_RVs]
+    for var in ancestors([*outputs, *observed]):
+        if isinstance(var, Constant):
+            data = np.asarray(var.data)
+            digest.update(f"{data.dtype}{data.shape}".encode())
+            if data.dtype == object:  # NoneConst and the like: no numbers
+                digest.update(_ADDRESS.sub("", str(var)).encode())
+            else:
+                digest.update(np.ascontiguousarray(data).tobytes())
+    for rv in model.free_RVs:
+        transform = _ADDRESS.sub("", repr(model.rvs_to_transforms.get(rv)))
+        digest.update(f"{model.rvs_to_values[rv].name}:{transform}".encode())
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def program_key(model: Any, *, tune: int, draws: int, target_accept: float,
+                log_likelihood: bool, chunk: int = CHUNK) -> str:
+    """Cache key of a model's programs.
+
+    Covers the graph (:func:`graph_fingerprint`), everything compiled into
+    the programs (warm-up length, number of draws, target acceptance, chunk,
+    log-likelihood outputs, 64-bit mode), the versions of JAX, NumPyro, PyMC
+    and PyTensor, and the source of this module.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The (frozen) model.
+    tune, draws : int
+        Warm-up iterations and draws per chain.
+    target_accept : float
+        NUTS target acceptance.
+    log_likelihood : bool
+        Whether ``post`` returns the pointwise log-likelihood.
+    chunk : int, default CHUNK
+        Buffer length of ``advance``.
+
+    Returns
+    -------
+    str
+        Hex digest (file name of the cache entry).
+    """
+    import jax
+
+    source = Path(__file__).read_bytes()
+    parts = {
+        "format": _FORMAT, "graph": graph_fingerprint(model), "tune": int(tune),
+        "draws": int(draws), "target_accept": float(target_accept),
+        "log_likelihood": bool(log_likelihood), "chunk": int(chunk),
+        "x64": bool(jax.config.jax_enable_x64),
+        "versions": {name: _version(name) for name in _LIBRARIES},
+        "source": hashlib.sha256(source).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _jax_functions(model: Any, log_likelihood: bool) -> tuple[Callable, list[str], list[str]]:
+    """One jaxified graph: [joint logp, posterior variables..., pointwise obs logps...]."""
+    import pytensor.tensor as pt
+    from pymc.sampling.jax import get_jaxified_graph
+    from pymc.util import get_default_varnames
+
+    free, observed = list(model.free_RVs), list(model.observed_RVs)
+    # one logp graph (its construction is the slow part): joint = sum of all terms,
+    # pointwise log-likelihood = the observed terms
+    terms = model.logp(vars=[*free, *observed, *model.potentials], sum=False)
+    logp = pt.sum([pt.sum(term) for term in terms])
+    posterior = get_default_varnames(model.unobserved_value_vars, include_transformed=False)
+    if not log_likelihood:
+        observed = []
+    pointwise = terms[len(free): len(free) + len(observed)]
+    fn = get_jaxified_graph(inputs=model.value_vars, outputs=[logp, *posterior, *pointwise])
+    return fn, [v.name for v in posterior], [v.name for v in observed]
+
+
+def layout(model: Any) -> tuple[list[str], list[tuple[int, ...]]]:
+    """Names and shapes of the model's value variables (unconstrained), in model order.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model.
+
+    Returns
+    -------
+    names : list of str
+    shapes : list of tuple of int
+    """
+    names = [v.name for v in model.value_vars]
+    shapes = [v.type.shape for v in model.value_vars]
+    if any(d is None for shape in shapes for d in shape):
+        # shapes not static (data not frozen): ask PyMC for a point (compiles a function)
+        point = model.initial_point()
+        shapes = [np.shape(point[n]) for n in names]
+    return names, [tuple(int(d) for d in shape) for shape in shapes]
+
+
+def _unflatten(shapes: Sequence[tuple[int, ...]]) -> Callable[[Any], list[Any]]:
+    sizes = [int(np.prod(s)) for s in shapes]
+    bounds = np.cumsum([0, *sizes])
+
+    def split(flat: Any) -> list[Any]:
+        return [flat[a:b].reshape(s) for a, b, s in zip(bounds[:-1], bounds[1:], shapes,
+                                                        strict=True)]
+
+    return split
+
+
+def _build(model: Any, *, tune: int, draws: int, target_accept: float,
+           log_likelihood: bool, chunk: int) -> ChainProgram:
+    """Trace and export the three programs of ``model``."""
+    import jax
+    import jax.numpy as jnp
+    from jax import export, lax
+    from numpyro.infer import NUTS
+
+    fn, post_names, obs_names = _jax_functions(model, log_likelihood)
+    _, shapes = layout(model)
+    split = _unflatten(shapes)
+    dim = int(sum(int(np.prod(s)) for s in shapes))
+
+    def potential(flat: Any) -> Any:
+        return -fn(*split(flat))[0]
+
+    kernel = NUTS(potential_fn=potential, target_accept_prob=target_accept)
+
+    def init_tree(params: Any, key: Any) -> Any:
+        return kernel.init(key, tune, params, model_args=(), model_kwargs={})
+
+    params_spec = jax.ShapeDtypeStruct((dim,), jnp.float64)
+    key_spec = jax.ShapeDtypeStruct((2,), jnp.uint32)
+    state_shape = jax.eval_shape(init_tree, params_spec, key_spec)
+    leaves_spec, treedef = jax.tree_util.tree_flatten(state_shape)
+
+    def fields(state: Any) -> tuple[Any, ...]:
+        return (state.z, state.diverging, state.num_steps, state.energy,
+                state.potential_energy, state.accept_prob, state.adapt_state.step_size)
+
+    field_specs = fields(state_shape)
+
+    def init(params: Any, key: Any) -> tuple[Any, ...]:
+        return tuple(jax.tree_util.tree_leaves(init_tree(params, key)))
+
+    def advance(leaves: tuple[Any, ...], n: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        buffers = tuple(jnp.zeros((chunk, *s.shape), s.dtype) for s in field_specs)
+
+        def body(i: Any, carry: Any) -> Any:
+            state, bufs = carry
+            state = kernel.sample(state, (), {})
+            bufs = tuple(b.at[i].set(v) for b, v in zip(bufs, fields(state), strict=True))
+            return state, bufs
+
+        state = jax.tree_util.tree_unflatten(treedef, list(leaves))
+        state, buffers = lax.fori_loop(0, n, body, (state, buffers))
+        return tuple(jax.tree_util.tree_leaves(state)), buffers
+
+    def post(z: Any) -> tuple[Any, ...]:
+        return tuple(jax.vmap(lambda x: fn(*split(x))[1:])(z))
+
+    n_spec = jax.ShapeDtypeStruct((), jnp.int32)
+    z_spec = jax.ShapeDtypeStruct((draws, dim), jnp.float64)
+    return ChainProgram(
+        init=export.export(jax.jit(init))(params_spec, key_spec),
+        advance=export.export(jax.jit(advance))(tuple(leaves_spec), n_spec),
+        post=export.export(jax.jit(post))(z_spec),
+        post_names=tuple(post_names), obs_names=tuple(obs_names), chunk=chunk, source="built")
+
+
+def _paths(key: str) -> tuple[Path, Path] | None:
+    base = cache_dir()
+    if base is None:
+        return None
+    folder = base / "nuts-programs"
+    return folder / f"{key}.json", folder / f"{key}.bin"
+
+
+def _save(program: ChainProgram, key: str) -> None:
+    """Write ``program`` to the cache (best effort: a read-only home is not an error)."""
+    paths = _paths(key)
+    if paths is None:
+        return
+    meta_path, bin_path = paths
+    try:
+        blobs = [bytes(p.serialize()) for p in (program.init, program.advance, program.post)]
+        meta = {"format": _FORMAT, "sizes": [len(b) for b in blobs],
+                "post_names": list(program.post_names),
+                "obs_names": list(program.obs_names), "chunk": program.chunk}
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = bin_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(b"".join(blobs))
+        os.replace(tmp, bin_path)
+        tmp = meta_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(meta))
+        os.replace(tmp, meta_path)  # written last: its presence marks a complete entry
+    except (OSError, ImportError):  # read-only cache, or no flatbuffers to serialise
+        return
+
+
+def _load(key: str) -> ChainProgram | None:
+    """Read a cached program, or None (absent, unreadable or from another format)."""
+    paths = _paths(key)
+    if paths is None or not paths[0].exists():
+        return None
+    from jax import export
+
+    try:
+        meta = json.loads(paths[0].read_text())
+        data = paths[1].read_bytes()
+        if meta.get("format") != _FORMAT or sum(meta["sizes"]) != len(data):
+            return None
+        bounds = np.cumsum([0, *meta["sizes"]])
+        init, advance, post = (export.deserialize(bytearray(data[a:b]))
+                               for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+    except (OSError, ValueError, KeyError, TypeError, ImportError):
+        return None
+    return ChainProgram(init=init, advance=advance, post=post,
+                        post_names=tuple(meta["post_names"]),
+                        obs_names=tuple(meta["obs_names"]), chunk=int(meta["chunk"]),
+                        source="cache")
+
+
+def chain_program(model: Any, *, tune: int, draws: int, target_accept: float,
+                  log_likelihood: bool, chunk: int = CHUNK) -> ChainProgram:
+    """Return the per-chain programs of ``model``: from the cache, or built (and cached).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model with its data frozen to constants.
+    tune, draws : int
+        Warm-up iterations and draws per chain.
+    target_accept : float
+        NUTS target acceptance.
+    log_likelihood : bool
+        Whether ``post`` also returns the pointwise log-likelihood.
+    chunk : int, default CHUNK
+        Transitions per ``advance`` call.
+
+    Returns
+    -------
+    ChainProgram
+    """
+    options = {"tune": tune, "draws": draws, "target_accept": target_accept,
+               "log_likelihood": log_likelihood, "chunk": chunk}
+    key = program_key(model, **options)
+    program = _load(key)
+    if program is None:
+        program = _build(model, **options)
+        _save(program, key)
+    return program
