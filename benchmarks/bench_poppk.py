@@ -16,11 +16,15 @@ imports and JIT/C compilation, as a user would):
 
 All fit the same model (1-cmt, log-normal BSV on CL and V, CL ~ BSA power,
 proportional error, M3 for censored rows, same priors) with 2 chains,
-1000 warm-up + 1000 draws. Reported per run: fit wall time (everything after
-the imports: data preparation, model building, compilation, warm-up,
-sampling, post-processing), process CPU time, the minimum bulk-ESS over the
-population parameters (typical CL and V, both omegas, sigma, BSA exponent),
-ESS/s, max R-hat, divergences and the ratio of ESS/s to the peer's.
+1000 warm-up + 1000 draws. Reported per run: the process's wall time from
+start to exit (interpreter start, imports, reading the CSV, data preparation,
+model building, compilation, warm-up, sampling, post-processing, exit), the
+wall time inside the fit alone, process CPU time, the minimum bulk-ESS over
+the population parameters (typical CL and V, both omegas, sigma, BSA
+exponent), ESS per second of process wall time, max R-hat, divergences and
+the ratio of that rate to the peer's (on the mean over repeats, and repeat by
+repeat: repeat 0 starts with empty compilation caches, later ones find them
+filled).
 
 Examples
 --------
@@ -94,13 +98,15 @@ def _canonical_posterior(idata):
 def run_blinapk_worker(args) -> int:
     """Fit with blinapk in this process and write the JSON summary."""
     t_start = time.perf_counter()
-    # the samplers' libraries count as imports here, as the peer's jax/numpyro do
+    # the libraries the fit needs count as imports here, as the peer's jax/numpyro do
     import arviz as az
     import jax  # noqa: F401
     import numpyro  # noqa: F401
-    import nutpie  # noqa: F401
     import pandas as pd
     import pymc  # noqa: F401
+
+    if args.sampler.startswith("nutpie"):
+        import nutpie  # noqa: F401
 
     from blinapk.data import read_dataset
     from blinapk.poppk.fit import fit
@@ -240,7 +246,10 @@ def run_one(fitter: str, data: Path, workdir: Path, args, rep: int) -> dict:
     res["fitter"] = fitter
     res["rep"] = rep
     if "min_ess_bulk" in res:
-        res["ess_per_s"] = res["min_ess_bulk"] / res["fit_s"]
+        # the goal's measure: wall time of the whole process (start, imports, reading,
+        # fit, exit); the fit alone is kept as a second, diagnostic rate
+        res["ess_per_s"] = res["min_ess_bulk"] / res["process_wall_s"]
+        res["ess_per_fit_s"] = res["min_ess_bulk"] / res["fit_s"]
         res["ess_per_cpu_s"] = res["min_ess_bulk"] / res["cpu_s"]
     return res
 
@@ -251,9 +260,17 @@ def _fmt(x, nd=1):
     return f"{x:.{nd}f}"
 
 
+def _rates(run: dict) -> dict:
+    """``run`` with ESS/s per process-wall second (files written before it was the measure)."""
+    if "min_ess_bulk" in run and "process_wall_s" in run:
+        run = {**run, "ess_per_s": run["min_ess_bulk"] / run["process_wall_s"],
+               "ess_per_fit_s": run["min_ess_bulk"] / run["fit_s"]}
+    return run
+
+
 def render_table(result: dict) -> str:
     """Markdown table of one result file (one N)."""
-    runs = result["runs"]
+    runs = [_rates(r) for r in result["runs"]]
     # reference = the faster peer variant (float64 / float32) among those that converged:
     # R-hat <= 1.01 and no divergent transition (a fit with divergences is not one a
     # skilled user would accept, however fast)
@@ -275,21 +292,27 @@ def render_table(result: dict) -> str:
         f"records; run {result['stamp']}, load average before "
         f"{result['machine']['loadavg_1m']:.1f}. Ratios are relative to {ref_name}.",
         "",
-        "| fitter | wall (s) | CPU (s) | min bulk-ESS (param) | ESS/s | ratio vs peer "
-        "| ESS/CPU-s ratio | max R-hat | div. | leapfrog/iter | status |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| fitter | rep | process wall (s) | in the fit (s) | CPU (s) | min bulk-ESS (param) "
+        "| ESS/s (process) | ratio vs peer | ratio vs peer, same rep | ESS/CPU-s ratio "
+        "| max R-hat | div. | leapfrog/iter | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    same_rep = {r.get("rep"): r for r in runs if r["fitter"] == ref_name and "ess_per_s" in r}
     for r in runs:
+        rep = r.get("rep", 0)
         if "min_ess_bulk" not in r:
-            lines.append(f"| {r['fitter']} | | | | | | | | | | {r['status']} |")
+            lines.append(f"| {r['fitter']} | {rep} | | | | | | | | | | | | {r['status']} |")
             continue
         ratio = r["ess_per_s"] / peer_rate if peer_rate else None
+        pair = same_rep.get(rep)
+        ratio_rep = r["ess_per_s"] / pair["ess_per_s"] if pair else None
         ratio_cpu = r["ess_per_cpu_s"] / peer_cpu if peer_cpu else None
         lines.append(
-            f"| {r['fitter']} | {_fmt(r['fit_s'])} | {_fmt(r['cpu_s'])} | "
-            f"{r['min_ess_bulk']:.0f} ({r['min_ess_param']}) | {_fmt(r['ess_per_s'], 2)} | "
-            f"{_fmt(ratio, 2)} | {_fmt(ratio_cpu, 2)} | {r['max_r_hat']:.3f} | "
-            f"{r['divergences']} | {_fmt(r.get('mean_leapfrog'))} | {r['status']} |")
+            f"| {r['fitter']} | {rep} | {_fmt(r['process_wall_s'])} | {_fmt(r['fit_s'])} | "
+            f"{_fmt(r['cpu_s'])} | {r['min_ess_bulk']:.0f} ({r['min_ess_param']}) | "
+            f"{_fmt(r['ess_per_s'], 2)} | {_fmt(ratio, 2)} | {_fmt(ratio_rep, 2)} | "
+            f"{_fmt(ratio_cpu, 2)} | {r['max_r_hat']:.3f} | {r['divergences']} | "
+            f"{_fmt(r.get('mean_leapfrog'))} | {r['status']} |")
     return "\n".join(lines)
 
 
@@ -370,7 +393,8 @@ def main(argv=None) -> int:
                 r = run_one(fitter, data, args.workdir, args, rep)
                 result["runs"].append(r)
                 write_json(path, result)
-                print(f"N={n} {fitter} rep{rep}: {r['status']} wall={r.get('fit_s', 0):.1f}s "
+                print(f"N={n} {fitter} rep{rep}: {r['status']} "
+                      f"wall={r.get('process_wall_s', 0):.1f}s fit={r.get('fit_s', 0):.1f}s "
                       f"minESS={r.get('min_ess_bulk', float('nan')):.0f} "
                       f"ESS/s={r.get('ess_per_s', float('nan')):.2f} "
                       f"rhat={r.get('max_r_hat', float('nan')):.3f}", flush=True)
