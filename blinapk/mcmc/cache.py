@@ -9,8 +9,10 @@ being compiled again; XLA keys each entry by the program itself, so a
 different model or dataset never reuses a wrong entry.
 
 Directory: ``$BLINAPK_CACHE_DIR/jax`` when set, else
-``$XDG_CACHE_HOME/blinapk/jax``, else ``~/.cache/blinapk/jax``. Set
-``BLINAPK_CACHE_DIR=off`` to disable. (numba, the other compiler nutpie
+``$XDG_CACHE_HOME/blinapk/jax``, else ``~/.cache/blinapk/jax``. The NumPyro
+path also keeps its exported sampler programs next to it, in
+``nuts-programs`` (:mod:`blinapk.mcmc.nutsprogram`). Set
+``BLINAPK_CACHE_DIR=off`` to disable both. (numba, the other compiler nutpie
 uses, cannot cache nutpie's compiled model: it embeds the data pointers.)
 """
 
