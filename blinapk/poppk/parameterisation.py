@@ -64,6 +64,17 @@ A parameter informed (:math:`r_i > 1`) by fewer than
 stays above 0: those few subjects kept a funnel in some 60-subject trials.
 Such models are also sampled with a higher target acceptance
 (:func:`auto_target_accept`).
+
+The floor protects small trials and costs larger ones: at N = 200, where
+:math:`\omega_V`'s floor is about 0.55 of the nominal value, weights at the
+floor gave TV_V a median bulk ESS of 1172 over 20 simulated trials against
+1725 at the nominal omega. So the weights are set at the floor only in a
+*small trial*, one where some random effect is informed by fewer than
+:data:`FEW_INFORMED_SUBJECTS` subjects (the same trigger as the higher target
+acceptance); otherwise at the nominal omega. In 30-subject trials, weights at
+the nominal omega gave divergences in 4 of 50 fits against 2 at the floor
+(docs/validation.md). The floor still decides, in every trial, whether a
+parameter is non-centered (floor 0).
 On the N = 200 benchmark dataset partial centering raised the minimum bulk
 ESS of the population parameters from about 640 (V non-centered) to about
 1700 for the same number of gradients (docs/benchmarks-poppk.md).
@@ -135,8 +146,12 @@ class ParamChoice:
         :math:`r_i = I_i \omega_{ref}^2` (used when ``chosen == "partial"``;
         1 = centered, 0 = non-centered).
     omega_ref : float
-        The omega the weights are computed at (:func:`omega_floor` of the
-        nominal omega; NaN when the parameterisation was not automatic).
+        The omega the weights are computed at: :attr:`omega_lo` in a small
+        trial (some effect informed by fewer than
+        :data:`FEW_INFORMED_SUBJECTS` subjects), else the nominal omega.
+    omega_lo : float
+        :func:`omega_floor` of the nominal omega (0: omega's posterior
+        reaches 0, and the parameter is non-centered).
     """
 
     param: str
@@ -146,6 +161,7 @@ class ParamChoice:
     median_ratio: float
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     omega_ref: float = float("nan")
+    omega_lo: float = float("nan")
 
     @property
     def n_data_dominated(self) -> int:
@@ -162,7 +178,7 @@ class ParamChoice:
         return {"param": self.param, "requested": self.requested, "chosen": self.chosen,
                 "fraction_data_dominated": self.fraction_data_dominated,
                 "median_ratio": self.median_ratio, "median_weight": self.median_weight,
-                "omega_ref": self.omega_ref}
+                "omega_ref": self.omega_ref, "omega_lo": self.omega_lo}
 
 
 def fisher_information(data: PopPKData, structure: str, typical: Mapping[str, float],
@@ -318,9 +334,12 @@ def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[s
     if not spec.bsv:
         return {}
     info = fisher_information(data, spec.structure, typical, spec.residual, sigma_prop, sigma_add)
+    ratios = {p: info[p].to_numpy() * float(omega[p]) ** 2 for p in spec.bsv}
+    # a small trial: some effect informed by few subjects (the trigger of auto_target_accept)
+    small = any(int(np.sum(r > 1.0)) < FEW_INFORMED_SUBJECTS for r in ratios.values())
     out = {}
     for p in spec.bsv:
-        ratio = info[p].to_numpy() * float(omega[p]) ** 2
+        ratio = ratios[p]
         frac = float(np.mean(ratio > 1.0))
         requested = spec.parameterisation_for(p)
         lo = omega_floor(info[p].to_numpy(), float(omega[p]))
@@ -334,13 +353,15 @@ def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[s
             informed = int(np.sum(ratio > 1.0))
             chosen = "partial" if lo > 0 and informed >= FEW_INFORMED_SUBJECTS else (
                 "noncentered")
-        # weights at the omega floor, not the nominal omega: small trials whose omega
-        # posterior reaches 0 get non-centered subjects where a partially centered one
-        # would sit in a funnel (docs/validation.md, divergences at N = 60)
+        # weights at the omega floor in a small trial (omega's posterior reaches low
+        # values; weights at the nominal omega gave divergences in 4 of 50 30-subject
+        # trials), at the nominal omega otherwise (the floor cost V a third of its ESS
+        # at N = 200); docs/validation.md
+        ref = lo if small else float(omega[p])
         out[p] = ParamChoice(p, requested, chosen, round(frac, 4),
                              round(float(np.median(ratio)), 4),
-                             weights=centering_weights(info[p].to_numpy() * lo**2),
-                             omega_ref=round(lo, 6))
+                             weights=centering_weights(info[p].to_numpy() * ref**2),
+                             omega_ref=round(ref, 6), omega_lo=round(lo, 6))
     if spec.correlation:
         explicit = {c.requested for c in out.values() if c.requested != "auto"}
         if explicit:

@@ -84,6 +84,33 @@ def test_weights_follow_information():
     assert rich["V"].chosen == "partial" and rich["V"].median_weight > 0.9
 
 
+def test_weights_at_the_floor_in_small_trials_at_the_nominal_omega_otherwise():
+    spec = PopPKSpec()
+    typical, omega = {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4}
+    # every subject informs CL and V (early samples, small error): not a small trial
+    data = _data((0.5, 1.0, 2.0, 3.0, 4.0), n=40)
+    big = choose_parameterisation(data, spec, typical, omega, 0.3, 0.0)
+    info = fisher_information(data, spec.structure, typical, spec.residual, 0.3, 0.0)
+    for p in ("CL", "V"):
+        c = big[p]
+        assert c.n_data_dominated >= FEW_INFORMED_SUBJECTS and c.chosen == "partial"
+        assert c.omega_ref == pytest.approx(omega[p])
+        assert c.omega_lo == pytest.approx(omega_floor(info[p].to_numpy(), omega[p]), rel=1e-5)
+        assert 0 < c.omega_lo < omega[p]
+        np.testing.assert_allclose(c.weights, centering_weights(info[p].to_numpy() * omega[p]**2))
+        assert c.to_dict()["omega_lo"] == c.omega_lo
+    assert auto_target_accept(big) == TARGET_ACCEPT
+    # V informed by 10 subjects only: a small trial, every weight (CL's too) at its floor
+    data = _mixed_data(10, 30)
+    small = choose_parameterisation(data, spec, typical, omega, 0.3, 0.0)
+    info = fisher_information(data, spec.structure, typical, spec.residual, 0.3, 0.0)
+    cl = small["CL"]
+    assert cl.chosen == "partial" and 0 < cl.omega_ref == cl.omega_lo < omega["CL"]
+    np.testing.assert_allclose(cl.weights, centering_weights(info["CL"].to_numpy()
+                                                             * cl.omega_lo**2), rtol=1e-4)
+    assert auto_target_accept(small) == TARGET_ACCEPT_FEW
+
+
 def test_omega_floor_hand_values():
     # no information: the floor is 0
     assert omega_floor(np.zeros(60), 0.7) == 0.0
