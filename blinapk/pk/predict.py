@@ -21,8 +21,10 @@ far) and :math:`u = \max(t - t_s - \tau, 0)` (time since it ended),
           D \sum_i g_i\, e^{-\lambda_i u}\, [t \ge t_s] \quad (\tau = 0).
 
 Both clamps are applied to the *data* before any exponential, so every
-exponent is :math:`\le 0` and ``1 - e^{-x}`` is evaluated as ``-expm1(-x)``
-(no cancellation just after a start, no overflow, finite gradients).
+exponent is :math:`\le 0` (no overflow, finite gradients).  The dense method
+evaluates ``1 - e^{-x}`` as ``-expm1(-x)``; the segment recursion reuses the
+step's ``e^{-x}`` (absolute error below 1e-16 of the steady state; see
+:mod:`blinapk.pk.segments`).
 Doses add (superposition).
 
 Two exact methods evaluate the sum; see :func:`predict_conc`.
