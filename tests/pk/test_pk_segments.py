@@ -119,3 +119,20 @@ def test_compact_doses_merges_bags_keeps_boluses_and_overlaps():
     np.testing.assert_allclose(c.amt[0], [10.0, 20.0, 5.0, 18.0, 12.0, 48.0])
     np.testing.assert_allclose(c.duration[0], [10.0, 20.0, 0.0, 6.0, 12.0, 24.0])
     assert c.subjects == dm.subjects
+
+
+def test_one_exponential_step_error_is_below_1e_15_of_steady_state():
+    # the recursion forms 1 - exp(-k dt) instead of -expm1(-k dt): the absolute
+    # error is a rounding unit of the steady state, whatever the step length
+    cl, v, r0 = 2.22, 5.98, 28.0 / 24.0  # L/h, L, ug/h
+    k = cl / v
+    css = 1000.0 * r0 / cl  # pg/mL
+    dm = DoseMatrix(time=[[0.0]], amt=[[r0 * 1e5]], duration=[[1e5]])
+    times = np.array([1e-12, 1e-9, 1e-6, 1e-3, 0.5, 2.0, 24.0, 1e4])
+    got = predict_conc(times, np.zeros(times.size, int), dm, {"CL": cl, "V": v},
+                       method="segments")
+    exact = css * -np.expm1(-k * times)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-15 * css)
+    # where the concentration is more than 1e-3 of Css, it is also right relatively
+    big = exact > 1e-3 * css
+    np.testing.assert_allclose(got[big], exact[big], rtol=1e-12)
