@@ -218,7 +218,10 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
     start_phi = {}
     for p in spec.bsv:
         phi = mu[p].copy()
-        if p == "CL":
+        if p in info_init.subject_eta:
+            # the subject's conditional mode (blinapk.poppk.init.subject_starts)
+            phi = phi + info_init.subject_eta[p]
+        elif p == "CL":
             own = np.log(info_init.subject_cl)
             phi = np.where(np.isfinite(own), own, phi)
         start_phi[p] = phi
@@ -233,7 +236,9 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
         if block == "centered":
             iv["phi"] = np.stack([start_phi[p] for p in spec.bsv], axis=1)
         else:
-            iv["z"] = np.zeros((data.n_subjects, len(spec.bsv)))
+            # diagonal start of the Cholesky factor: z = eta / omega
+            iv["z"] = np.stack([(start_phi[p] - mu[p]) / info_init.omega[p]
+                                for p in spec.bsv], axis=1)
     else:
         for p in spec.bsv:
             iv[f"omega_{p}"] = info_init.omega[p]
@@ -245,7 +250,7 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
                 iv[f"psi_{p}"] = w * mu[p] + (start_phi[p] - mu[p]) / (
                     info_init.omega[p] ** (1.0 - w))
             else:
-                iv[f"z_{p}"] = np.zeros(data.n_subjects)
+                iv[f"z_{p}"] = (start_phi[p] - mu[p]) / info_init.omega[p]
     return iv
 
 
