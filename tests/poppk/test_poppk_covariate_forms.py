@@ -54,7 +54,8 @@ def test_built_parameters_are_the_shared_factors(cov_dataset):
 def test_starting_values_use_the_floored_linear_form(cov_dataset):
     spec = PopPKSpec(covariates=("V~WT:linear@70=0.02",), parameterisation="centered")
     info = model_info(build_model(cov_dataset, spec))
-    start = info.initvals["phi_V"]  # centered start = mu = log TV + covariate term
+    # centered start = mu + the subject's conditional-mode eta, mu = log TV + covariate term
+    start = info.initvals["phi_V"] - info.init.subject_eta["V"]
     term = forms.log_effect("linear", 0.02, forms.design("linear", WT, 70.0))
     np.testing.assert_allclose(start, np.log(info.init.typical["V"]) + term, rtol=1e-12)
     assert term[0] == np.log(LINEAR_FLOOR)
