@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from blinapk.mcmc.cache import cache_dir
+from blinapk.mcmc.cache import cache_dir, cache_max_bytes, prune
 
 __all__ = ["CHUNK", "STAT_FIELDS", "ChainProgram", "chain_program", "graph_fingerprint",
            "program_key"]
@@ -312,6 +312,7 @@ def _save(program: ChainProgram, key: str) -> None:
         os.replace(tmp, meta_path)  # written last: its presence marks a complete entry
     except (OSError, ImportError):  # read-only cache, or no flatbuffers to serialise
         return
+    prune(meta_path.parent, cache_max_bytes(), keep=(meta_path, bin_path))
 
 
 def _load(key: str) -> ChainProgram | None:
@@ -331,6 +332,11 @@ def _load(key: str) -> ChainProgram | None:
                                for a, b in zip(bounds[:-1], bounds[1:], strict=True))
     except (OSError, ValueError, KeyError, TypeError, ImportError):
         return None
+    for path in paths:  # a hit makes the entry recently used (see blinapk.mcmc.cache.prune)
+        try:
+            os.utime(path)
+        except OSError:
+            pass
     return ChainProgram(init=init, advance=advance, post=post,
                         post_names=tuple(meta["post_names"]),
                         obs_names=tuple(meta["obs_names"]), chunk=int(meta["chunk"]),

@@ -205,3 +205,21 @@ def test_program_key_covers_the_sampler_settings():
     for change in ({"tune": 301}, {"draws": 299}, {"target_accept": 0.9},
                    {"log_likelihood": True}, {"chunk": 100}):
         assert program_key(model, **{**base, **change}) != key, change
+
+
+def test_saving_a_program_keeps_the_folder_under_the_size_limit(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from blinapk.mcmc import nutsprogram
+
+    blob = SimpleNamespace(serialize=lambda: b"x" * 1000)
+    program = nutsprogram.ChainProgram(init=blob, advance=blob, post=blob, post_names=("a",),
+                                       obs_names=(), chunk=250, source="built")
+    monkeypatch.setenv("BLINAPK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("BLINAPK_CACHE_MAX_MB", "0.005")  # room for one entry of 3 kB
+    nutsprogram._save(program, "a" * 64)
+    first = sorted(p.name for p in (tmp_path / "nuts-programs").iterdir())
+    assert first == ["a" * 64 + ".bin", "a" * 64 + ".json"]
+    nutsprogram._save(program, "b" * 64)
+    assert sorted(p.name for p in (tmp_path / "nuts-programs").iterdir()) == [
+        "b" * 64 + ".bin", "b" * 64 + ".json"]
