@@ -73,8 +73,13 @@ floor gave TV_V a median bulk ESS of 1172 over 20 simulated trials against
 :data:`FEW_INFORMED_SUBJECTS` subjects (the same trigger as the higher target
 acceptance); otherwise at the nominal omega. In 30-subject trials, weights at
 the nominal omega gave divergences in 4 of 50 fits against 2 at the floor
-(docs/validation.md). The floor still decides, in every trial, whether a
-parameter is non-centered (floor 0).
+(docs/validation.md). Outside small trials the floor decides nothing: a
+parameter is partially centered at the nominal omega even when its floor is
+0. In 2 of 20 simulated 200-subject trials (robustness seeds 12 and 17) V's
+floor is 0 although more than 20 subjects inform V; over 6 sampler seeds each,
+V non-centered gave TV_V a bulk ESS of 543-855 and 698-1344, partially
+centered at the nominal omega 2297-2921 and 867-1477, neither with a
+divergence.
 On the N = 200 benchmark dataset partial centering raised the minimum bulk
 ESS of the population parameters from about 640 (V non-centered) to about
 1700 for the same number of gradients (docs/benchmarks-poppk.md).
@@ -348,11 +353,14 @@ def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[s
         elif spec.correlation:
             chosen = "centered" if frac > 0.5 else "noncentered"
         else:
-            # a floor of 0 makes every weight 0: that is the non-centered form, named so;
-            # so is a parameter only a few subjects inform (their funnel survives the floor)
+            # a parameter only a few subjects inform is non-centered (their funnel survives
+            # the floor); in a small trial so is one whose floor is 0 (every weight at the
+            # floor is 0: the non-centered form, named so). Elsewhere the weights are at
+            # the nominal omega and partial: at N = 200 a floor of 0 for V with V
+            # non-centered gave TV_V a bulk ESS of 543-1344 against 867-2921 partial
             informed = int(np.sum(ratio > 1.0))
-            chosen = "partial" if lo > 0 and informed >= FEW_INFORMED_SUBJECTS else (
-                "noncentered")
+            few = informed < FEW_INFORMED_SUBJECTS or (small and not lo > 0)
+            chosen = "noncentered" if few else "partial"
         # weights at the omega floor in a small trial (omega's posterior reaches low
         # values; weights at the nominal omega gave divergences in 4 of 50 30-subject
         # trials), at the nominal omega otherwise (the floor cost V a third of its ESS

@@ -352,3 +352,18 @@ def test_folded_sigma_add_is_the_same_model(monkeypatch):
     # the additive model keeps the usual log-transformed variable
     add = build_model(ds, PopPKSpec(residual="additive"))
     assert "sigma_add" in {rv.name for rv in add.free_RVs}
+
+
+def test_a_floor_of_zero_outside_small_trials_keeps_the_effect_partial():
+    """Robustness trial N = 200, seed 17: more than 20 subjects inform V, yet its floor is 0.
+    Not a small trial, so V is partially centered with the weights at the nominal omega."""
+    from blinapk.simulate import simulate_trial
+
+    trial = simulate_trial(200, seed=17, cytokines=False)
+    spec = PopPKSpec(covariates=("CL~BSA:power@1.88",), residual="combined")
+    info = model_info(build_model(read_dataset(trial.data), spec))
+    v = info.parameterisation["V"]
+    assert v.omega_lo == 0.0 and v.n_data_dominated >= FEW_INFORMED_SUBJECTS
+    assert v.chosen == "partial" and v.omega_ref == pytest.approx(info.init.omega["V"])
+    assert v.weights.max() > 0.5 and "psi_V" in info.initvals
+    assert auto_target_accept(info.parameterisation) == TARGET_ACCEPT
