@@ -215,16 +215,9 @@ def _initvals(info_init: InitialValues, data: PopPKData, spec: PopPKSpec,
         iv["sigma_prop"] = info_init.sigma_prop
     if uses_sigma_add(spec.residual):
         iv[SIGMA_ADD_FOLDED if folded else "sigma_add"] = info_init.sigma_add
-    start_phi = {}
-    for p in spec.bsv:
-        phi = mu[p].copy()
-        if p in info_init.subject_eta:
-            # the subject's conditional mode (blinapk.poppk.init.subject_starts)
-            phi = phi + info_init.subject_eta[p]
-        elif p == "CL":
-            own = np.log(info_init.subject_cl)
-            phi = np.where(np.isfinite(own), own, phi)
-        start_phi[p] = phi
+    # each subject at its conditional mode (blinapk.poppk.init.subject_starts; CL at
+    # the subject's NCA estimate where there is one)
+    start_phi = {p: mu[p] + info_init.subject_eta[p] for p in spec.bsv}
     if spec.correlation:
         # explicit start of the packed Cholesky factor (diagonal: the omegas, no
         # correlation); nutpie's default start draws from sd_dist and fails on frozen data

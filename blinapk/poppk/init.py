@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blinapk.mcmc.likelihood import censored_normal_logp
 from blinapk.pk import cl_from_css
 from blinapk.pk.covariates import design, log_effect
 from blinapk.poppk.design import PopPKData
@@ -88,8 +89,7 @@ class InitialValues:
     subject_eta : Mapping[str, ndarray]
         Per-subject starting random effect of each parameter with
         between-subject variability, on the log scale relative to the typical
-        value with covariate effects (:func:`subject_starts`); empty when not
-        computed.
+        value with covariate effects (:func:`subject_starts`).
     omega, sigma_prop, sigma_add : float or Mapping
         Starting variance components.
     beta : Mapping[str, float]
@@ -103,7 +103,7 @@ class InitialValues:
     sigma_prop: float
     sigma_add: float
     beta: Mapping[str, float]
-    subject_eta: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
+    subject_eta: Mapping[str, np.ndarray] = field(repr=False)
 
 
 def nca_clearance(data: PopPKData) -> np.ndarray:
@@ -199,13 +199,12 @@ def pooled_typical(data: PopPKData, spec: PopPKSpec, start: Mapping[str, float],
 def _subject_loglik(pred: np.ndarray, data: PopPKData, residual: str, sigma_prop: float,
                     sigma_add: float) -> np.ndarray:
     """Log-likelihood of each subject's observations (M3 for censored rows)."""
-    from scipy.stats import norm
-
     with np.errstate(all="ignore"):
         mu = obs_scale(pred, residual)
         sd = residual_sd(pred, residual, sigma_prop, sigma_add) + np.zeros_like(mu)
+        # censored rows hold their LLOQ: it is the value and the limit alike
         y = obs_scale(np.where(data.cens, data.lloq, data.dv), residual)
-        ll = np.where(data.cens, norm.logcdf((y - mu) / sd), norm.logpdf(y, mu, sd))
+        ll = censored_normal_logp(y, mu, sd, data.cens, y)
     ll = np.where(np.isfinite(ll), ll, -1e30)
     return np.bincount(data.subject_index, weights=ll, minlength=data.n_subjects)
 
@@ -250,13 +249,13 @@ def subject_starts(data: PopPKData, spec: PopPKSpec, typical: Mapping[str, float
     from blinapk.pk import plan_segments, predict_conc_plan
 
     terms = _covariate_terms(data, spec, beta)
-    log_p = {p: math.log(float(typical[p])) + terms[p] for p in spec.params}
+    typ = {p: math.log(float(typical[p])) + terms[p] for p in spec.params}
+    log_p = dict(typ)
     fixed_cl = np.zeros(data.n_subjects, dtype=bool)
     if "CL" in spec.bsv and subject_cl is not None:
         fixed_cl = np.isfinite(subject_cl)
         log_p["CL"] = np.where(fixed_cl, np.log(np.where(fixed_cl, subject_cl, 1.0)),
-                               log_p["CL"])
-    typ = {p: math.log(float(typical[p])) + terms[p] for p in spec.bsv}
+                               typ["CL"])
     if data.n_obs == 0:
         return {p: log_p[p] - typ[p] for p in spec.bsv}
     plan = plan_segments(data.time, data.subject_index, data.doses)
