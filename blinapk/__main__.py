@@ -1,7 +1,5 @@
 """Allow ``python -m blinapk``."""
 
-import sys
+from blinapk.cli import run
 
-from blinapk.cli import main
-
-sys.exit(main())
+run()

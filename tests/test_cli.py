@@ -55,6 +55,34 @@ def test_console_script_entry_point_runs():
     assert build_parser().prog == "blinapk"
 
 
+def test_python_m_blinapk_keeps_the_exit_code(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ID,TIME,EVID,AMT,RATE,DV,MDV\n1,0,1,0,1,0,1\n")
+    proc = subprocess.run([sys.executable, "-m", "blinapk", "validate", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "dose_amount" in proc.stderr
+
+
+def test_run_freezes_the_collector_only_after_main_returns(monkeypatch):
+    """``run`` (the console script) exits with main's code; the freeze comes after main."""
+    import gc
+    import tomllib
+    from pathlib import Path
+
+    from blinapk import cli
+
+    events = []
+    monkeypatch.setattr(cli, "main", lambda: events.append("main") or 3)
+    monkeypatch.setattr(gc, "freeze", lambda: events.append("freeze"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run()
+    assert exit_info.value.code == 3
+    assert events == ["main", "freeze"]
+    project = tomllib.loads((Path(cli.__file__).parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["blinapk"] == "blinapk.cli:run"
+
+
 @pytest.mark.parametrize("name", COMMANDS)
 def test_commands_do_not_import_each_other(name):
     """A command calls library functions; shared work lives in the library, not in a command."""
