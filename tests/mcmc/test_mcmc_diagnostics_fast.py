@@ -306,3 +306,31 @@ def test_every_element_labelled_and_valued_as_arviz():
         got = convergence._series(labels, values)
         assert list(got.index) == list(want.index)
         _assert_same(got.to_numpy(), want.to_numpy())
+
+
+# --------------------------------------------------------------------------------------
+# E-BFMI: ArviZ's az.bfmi without its numba compilation
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(4, 300), st.integers(0, 2**32 - 1),
+       st.floats(0.0, 0.99))
+def test_ebfmi_equals_arviz(n_chain, n_draw, seed, phi):
+    energy = _ar1(np.random.default_rng(seed), (n_chain, n_draw, 1), phi)[..., 0] * 30 + 500
+    idata = az.from_dict(sample_stats={"energy": energy})
+    np.testing.assert_array_equal(fast.ebfmi(energy), np.atleast_1d(az.bfmi(idata)))
+    np.testing.assert_array_equal(fast.ebfmi(energy[0]), fast.ebfmi(energy[:1]))
+
+
+def test_ebfmi_by_hand_and_without_numba(monkeypatch):
+    # energies 1, 3, 2, 4: squared steps 4, 1, 4 (mean 3); variance (ddof 1) 5/3
+    assert fast.ebfmi(np.array([[1.0, 3.0, 2.0, 4.0]]))[0] == pytest.approx(1.8, rel=1e-15)
+    # a random walk has E-BFMI near 0, independent draws near 2
+    rng = np.random.default_rng(1)
+    assert fast.ebfmi(np.cumsum(rng.normal(size=(1, 4000)), axis=1))[0] < 0.05
+    assert fast.ebfmi(rng.normal(size=(1, 4000)))[0] == pytest.approx(2.0, abs=0.1)
+    monkeypatch.setattr(az.utils.Numba, "numba_flag", False)
+    monkeypatch.setattr(fast, "_SEQUENTIAL_VARIANCE", False)
+    energy = rng.normal(size=(3, 50))
+    np.testing.assert_array_equal(fast.ebfmi(energy),
+                                  az.bfmi(az.from_dict(sample_stats={"energy": energy})))
