@@ -100,32 +100,68 @@ def _window_status(resp: pd.DataFrame, max_cycle: int, known_ids) -> tuple[np.nd
     return status, reason
 
 
-def _per_subject(rows: pd.DataFrame, max_cycle: int) -> dict:
+def _first(pos: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Index of the first row (in row order) with ``mask`` per subject position; -1 if none."""
+    rows = np.flatnonzero(mask)
+    first = np.full(n, -1)
+    # reversed assignment: the earliest row of each subject is written last
+    first[pos[rows][::-1]] = rows[::-1]
+    return first
+
+
+def _pick(values: np.ndarray, index: np.ndarray) -> list:
+    """``values[index]`` per subject, NaN where ``index`` is -1 (numpy scalars, as ``.iloc``)."""
+    return [values[i] if i >= 0 else np.nan for i in index]
+
+
+def _best_rows(inside: pd.DataFrame, ids: list, max_cycle: int) -> list[dict]:
+    """One dict per subject of ``ids`` from its assessments in the window.
+
+    ``inside`` holds the window's assessments sorted by ``ID, DAY, ROW``;
+    every ID in it is in ``ids``. All subjects at once: the first row of a
+    subject with a property is found with one pass over the rows.
+    """
     window = f"cycles 1-{max_cycle}"
-    out = {"N_ASSESSMENTS": len(rows), "N_NE": int((rows["RESPONSE"] == "NE").sum())}
-    evaluable = rows.loc[rows["RESPONSE"] != "NE"]
-    if evaluable.empty:
-        out.update(BEST_RESPONSE="NE", BEST_DAY=np.nan,
-                   REASON=(f"no assessment in {window}" if rows.empty
-                           else f"no evaluable assessment in {window}"))
-    else:
-        rank = evaluable["RESPONSE"].map(_RANK)
-        best = evaluable.loc[rank == rank.min()]
-        out.update(BEST_RESPONSE=best["RESPONSE"].iloc[0], BEST_DAY=best["DAY"].iloc[0],
-                   REASON="")
-    possible = [p for s in rows["POSSIBLE"] for p in s.split("|")]
-    out["BEST_POSSIBLE"] = min(possible, key=_RANK.get) if possible else "NE"
-    out["CRCRH"] = int(out["BEST_RESPONSE"] in _REMISSION)
-    remission = rows.loc[rows["RESPONSE"].isin(_REMISSION), "DAY"]
-    out["FIRST_REMISSION_DAY"] = remission.iloc[0] if len(remission) else np.nan
-    mrd = rows.loc[rows["MRD_RESPONSE"].notna()]
-    if mrd.empty:
-        out.update(MRD_RESPONSE=np.nan, MRD_DAY=np.nan, MRD_REASON=f"MRD not done in {window}")
-    else:
-        hit = mrd.loc[mrd["MRD_RESPONSE"] == 1, "DAY"]
-        out.update(MRD_RESPONSE=float(len(hit) > 0), MRD_REASON="",
-                   MRD_DAY=hit.iloc[0] if len(hit) else np.nan)
-    return out
+    n = len(ids)
+    pos = pd.Index(ids).get_indexer(inside["ID"])
+    response = inside["RESPONSE"].to_numpy(dtype=object)
+    day = inside["DAY"].to_numpy()
+    n_rows = np.bincount(pos, minlength=n)
+    ne = response == "NE"
+    n_ne = np.bincount(pos, weights=ne, minlength=n).astype(int)
+    rank = np.where(ne, len(RESPONSES), pd.Series(response).map(_RANK).to_numpy(dtype=float))
+    # best: the first row of the lowest rank among evaluable rows
+    best_rank = np.full(n, float(len(RESPONSES)))
+    np.minimum.at(best_rank, pos, rank)
+    best = _first(pos, ~ne & (rank == best_rank[pos]), n)
+    tokens = inside["POSSIBLE"].str.split("|").explode()
+    possible = np.full(n, len(RESPONSES))
+    np.minimum.at(possible, pos[np.repeat(np.arange(len(inside)),
+                                          inside["POSSIBLE"].str.count("[|]") + 1)],
+                  tokens.map(_RANK).to_numpy(dtype=int))
+    remission = _first(pos, np.isin(response, _REMISSION), n)
+    mrd = inside["MRD_RESPONSE"].to_numpy(dtype=float)
+    measured = np.bincount(pos, weights=~np.isnan(mrd), minlength=n) > 0
+    hit = _first(pos, mrd == 1, n)
+    best_day, first_remission, mrd_day = _pick(day, best), _pick(day, remission), _pick(day, hit)
+    rows = []
+    for k, subject in enumerate(ids):
+        if best[k] >= 0:
+            category, reason = response[best[k]], ""
+        else:
+            category = "NE"
+            reason = (f"no assessment in {window}" if n_rows[k] == 0
+                      else f"no evaluable assessment in {window}")
+        rows.append({
+            "ID": subject, "N_ASSESSMENTS": int(n_rows[k]), "N_NE": int(n_ne[k]),
+            "BEST_RESPONSE": category, "BEST_DAY": best_day[k], "REASON": reason,
+            "BEST_POSSIBLE": RESPONSES[possible[k]] if n_rows[k] else "NE",
+            "CRCRH": int(category in _REMISSION), "FIRST_REMISSION_DAY": first_remission[k],
+            "MRD_RESPONSE": float(hit[k] >= 0) if measured[k] else np.nan,
+            "MRD_DAY": mrd_day[k],
+            "MRD_REASON": "" if measured[k] else f"MRD not done in {window}",
+        })
+    return rows
 
 
 _BEST_COLUMNS = ("BEST_RESPONSE", "BEST_DAY", "BEST_POSSIBLE", "CRCRH", "FIRST_REMISSION_DAY",
@@ -173,10 +209,7 @@ def derive_best_response(
     ledger = table_ledger(resp, "assessments", status, reason)
     inside = resp.loc[status == "used"].sort_values(["ID", "DAY", "ROW"], kind="stable")
     ids = list(subj.index) if subj is not None else list(pd.unique(resp["ID"]))
-    groups = dict(tuple(inside.groupby("ID", sort=False)))
-    empty = inside.iloc[0:0]
-    rows = [{"ID": i, **_per_subject(groups.get(i, empty), max_cycle)} for i in ids]
-    table = pd.DataFrame(rows, columns=["ID", *_BEST_COLUMNS])
+    table = pd.DataFrame(_best_rows(inside, ids, max_cycle), columns=["ID", *_BEST_COLUMNS])
     if subj is not None:
         validate_relapse(subjects, responses)
         for col in reversed([c for c in as_list(keep) if c in subj.columns]):

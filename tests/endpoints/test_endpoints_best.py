@@ -153,3 +153,79 @@ def test_subject_row_numbers_come_from_the_table():
 def test_duplicate_subject_is_rejected():
     with pytest.raises(DataValidationError, match="duplicate_id"):
         derive_best_response(assessments(assessment(1)), subjects({"ID": 1}, {"ID": 1}))
+
+
+# --------------------------------------------------------------------------------------
+# the vectorised per-subject derivation equals a plain per-subject loop
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from blinapk.endpoints.best import _BEST_COLUMNS, _RANK, _REMISSION  # noqa: E402
+
+_LAB_VARIANTS = [{}, {"MARROW_BLAST": 10.0}, {"MARROW_BLAST": 40.0}, {"PLT": 60_000.0},
+                 {"ANC": np.nan}, {"MARROW_BLAST": np.nan}, {"HGB": 9.0},
+                 {"PLT": np.nan, "ANC": np.nan, "HGB": np.nan}]
+
+
+def _reference_row(rows: pd.DataFrame, max_cycle: int) -> dict:
+    """The per-subject loop the vectorised code replaced (one subject's rows, sorted)."""
+    window = f"cycles 1-{max_cycle}"
+    out = {"N_ASSESSMENTS": len(rows), "N_NE": int((rows["RESPONSE"] == "NE").sum())}
+    evaluable = rows.loc[rows["RESPONSE"] != "NE"]
+    if evaluable.empty:
+        out.update(BEST_RESPONSE="NE", BEST_DAY=np.nan,
+                   REASON=(f"no assessment in {window}" if rows.empty
+                           else f"no evaluable assessment in {window}"))
+    else:
+        rank = evaluable["RESPONSE"].map(_RANK)
+        best = evaluable.loc[rank == rank.min()]
+        out.update(BEST_RESPONSE=best["RESPONSE"].iloc[0], BEST_DAY=best["DAY"].iloc[0],
+                   REASON="")
+    possible = [p for s in rows["POSSIBLE"] for p in s.split("|")]
+    out["BEST_POSSIBLE"] = min(possible, key=_RANK.get) if possible else "NE"
+    out["CRCRH"] = int(out["BEST_RESPONSE"] in _REMISSION)
+    remission = rows.loc[rows["RESPONSE"].isin(_REMISSION), "DAY"]
+    out["FIRST_REMISSION_DAY"] = remission.iloc[0] if len(remission) else np.nan
+    mrd = rows.loc[rows["MRD_RESPONSE"].notna()]
+    if mrd.empty:
+        out.update(MRD_RESPONSE=np.nan, MRD_DAY=np.nan, MRD_REASON=f"MRD not done in {window}")
+    else:
+        hit = mrd.loc[mrd["MRD_RESPONSE"] == 1, "DAY"]
+        out.update(MRD_RESPONSE=float(len(hit) > 0), MRD_REASON="",
+                   MRD_DAY=hit.iloc[0] if len(hit) else np.nan)
+    return out
+
+
+@st.composite
+def _trial(draw):
+    n_subjects = draw(st.integers(1, 6))
+    rows = []
+    for _ in range(draw(st.integers(0, 25))):
+        cycle = draw(st.sampled_from([1, 1, 2, 2, 3, np.nan]))
+        values = dict(draw(st.sampled_from(_LAB_VARIANTS)))
+        values["MRD"] = draw(st.sampled_from([np.nan, np.nan, 1e-5, 1e-3]))
+        rows.append(assessment(draw(st.integers(1, n_subjects + 1)), cycle,
+                               draw(st.integers(1, 90)), **values))
+    frame = (pd.DataFrame(rows) if rows
+             else assessments(assessment(1, 1, 29)))
+    with_subjects = draw(st.booleans())
+    # subject n_subjects + 1 is unknown to the subjects table; subject 0 has no assessment
+    subj = subjects(*({"ID": i, "ARM": "A"} for i in range(n_subjects + 1)))
+    return frame, (subj if with_subjects else None), draw(st.integers(1, 3))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_trial())
+def test_vectorised_best_response_equals_the_per_subject_loop(trial):
+    frame, subj, max_cycle = trial
+    res = derive_best_response(frame, subj, max_cycle=max_cycle, keep=None)
+    resp = res.assessments.to_frame()
+    used = res.ledger.to_frame()["STATUS"].to_numpy() == "used"
+    inside = resp.loc[used].sort_values(["ID", "DAY", "ROW"], kind="stable")
+    ids = list(subj["ID"]) if subj is not None else list(pd.unique(resp["ID"]))
+    groups = dict(tuple(inside.groupby("ID", sort=False)))
+    expected = pd.DataFrame([{"ID": i, **_reference_row(groups.get(i, inside.iloc[0:0]),
+                                                        max_cycle)} for i in ids],
+                            columns=["ID", *_BEST_COLUMNS])
+    pd.testing.assert_frame_equal(res.to_frame(), expected)
