@@ -28,13 +28,13 @@ peak.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from blinapk.er.models import linear_predictor, posterior_params, respond
+from blinapk.mcmc.summary import draw_stats
 
 __all__ = ["er_curve", "interval_covers", "observed_by_quartile", "pooled_params",
            "summarize_er"]
@@ -45,26 +45,6 @@ _LN2 = float(np.log(2.0))
 def _per_imputation(da: Any) -> np.ndarray:
     """Draws of a scalar E-R variable as ``(imputation, chain, draw)``."""
     return np.asarray(da.transpose("imputation", "chain", "draw").values, dtype=float)
-
-
-def _stats(x: np.ndarray, ci: float) -> dict[str, float]:
-    """Pooled statistics of ``(imputation, chain, draw)`` draws."""
-    import arviz as az
-
-    flat = x.ravel()
-    lo, hi = (1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0
-    out = {"MEAN": float(flat.mean()), "SD": float(flat.std(ddof=1)) if flat.size > 1 else np.nan,
-           "MEDIAN": float(np.median(flat)), "LOWER": float(np.quantile(flat, lo)),
-           "UPPER": float(np.quantile(flat, hi)), "ESS_BULK": np.nan, "ESS_TAIL": np.nan,
-           "R_HAT": np.nan}
-    if x.shape[2] >= 4:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out["ESS_BULK"] = float(sum(az.ess(xi, method="bulk") for xi in x))
-            out["ESS_TAIL"] = float(sum(az.ess(xi, method="tail") for xi in x))
-            if x.shape[1] >= 2:
-                out["R_HAT"] = float(max(az.rhat(xi, method="rank") for xi in x))
-    return out
 
 
 def _rows(fit: Any) -> list[tuple[str, str, str, str, Any]]:
@@ -127,14 +107,14 @@ def summarize_er(fit: Any, ci: float = 0.9) -> pd.DataFrame:
     for name, label, unit, var, f in _rows(fit):
         x = _per_imputation(post[var])
         out.append({"PARAMETER": name, "LABEL": label, "UNIT": unit,
-                    **_stats(f(x) if f else x, ci)})
+                    **draw_stats(f(x) if f else x, ci)})
     ratio = {"binary": "OR", "tte": "HR", "peak": "RATIO"}[fit.kind]
     for t in fit.terms:
         g = _per_imputation(post["er_gamma"].sel(term=t.name))
         out.append({"PARAMETER": f"BETA_{t.name}", "LABEL": t.label, "UNIT": "",
-                    **_stats(g, ci)})
+                    **draw_stats(g, ci)})
         out.append({"PARAMETER": f"{ratio}_{t.name}", "LABEL": f"ratio, {t.label}",
-                    "UNIT": "", **_stats(np.exp(g), ci)})
+                    "UNIT": "", **draw_stats(np.exp(g), ci)})
     table = pd.DataFrame(out)
     table.attrs["ci"] = ci
     return table

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from blinapk.mcmc.summary import draw_stats
 from blinapk.pk import PARAMETER_LABELS, PARAMETER_UNITS, half_lives_2cmt
 from blinapk.pk.covariates import factor
 
@@ -53,28 +53,8 @@ def _draws(da: Any) -> np.ndarray:
     return np.asarray(da.transpose("chain", "draw").values, dtype=float)
 
 
-def _stats(x: np.ndarray, ci: float) -> dict[str, float]:
-    """Summary statistics of (chain, draw) draws."""
-    import arviz as az
-
-    flat = x.ravel()
-    lo, hi = (1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0
-    out = {"MEAN": float(flat.mean()), "SD": float(flat.std(ddof=1)) if flat.size > 1 else np.nan,
-           "MEDIAN": float(np.median(flat)), "LOWER": float(np.quantile(flat, lo)),
-           "UPPER": float(np.quantile(flat, hi)), "ESS_BULK": np.nan, "ESS_TAIL": np.nan,
-           "R_HAT": np.nan}
-    if x.shape[1] >= 4:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out["ESS_BULK"] = float(az.ess(x, method="bulk"))
-            out["ESS_TAIL"] = float(az.ess(x, method="tail"))
-            if x.shape[0] >= 2:
-                out["R_HAT"] = float(az.rhat(x, method="rank"))
-    return out
-
-
 def _row(name: str, label: str, unit: str, x: np.ndarray, ci: float) -> dict[str, Any]:
-    return {"PARAMETER": name, "LABEL": label, "UNIT": unit, **_stats(x, ci)}
+    return {"PARAMETER": name, "LABEL": label, "UNIT": unit, **draw_stats(x, ci)}
 
 
 def _attrs_json(fit: Any, key: str, default: Any) -> Any:
