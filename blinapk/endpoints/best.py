@@ -134,11 +134,10 @@ def _best_rows(inside: pd.DataFrame, ids: list, max_cycle: int) -> list[dict]:
     best_rank = np.full(n, float(len(RESPONSES)))
     np.minimum.at(best_rank, pos, rank)
     best = _first(pos, ~ne & (rank == best_rank[pos]), n)
-    tokens = inside["POSSIBLE"].str.split("|").explode()
+    # one token per row and category it could have; the index is the row's position
+    tokens = pd.Series(inside["POSSIBLE"].to_numpy()).str.split("|").explode()
     possible = np.full(n, len(RESPONSES))
-    np.minimum.at(possible, pos[np.repeat(np.arange(len(inside)),
-                                          inside["POSSIBLE"].str.count("[|]") + 1)],
-                  tokens.map(_RANK).to_numpy(dtype=int))
+    np.minimum.at(possible, pos[tokens.index.to_numpy()], tokens.map(_RANK).to_numpy(dtype=int))
     remission = _first(pos, np.isin(response, _REMISSION), n)
     mrd = inside["MRD_RESPONSE"].to_numpy(dtype=float)
     measured = np.bincount(pos, weights=~np.isnan(mrd), minlength=n) > 0

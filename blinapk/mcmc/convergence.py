@@ -12,8 +12,9 @@ once by :mod:`blinapk.mcmc.diagnostics_fast` (ArviZ loops in Python over
 elements, about a second per fit with a few hundred random effects, and
 compiles a numba kernel for E-BFMI on first use, 0.2 s per process).
 
-This module depends on ArviZ, :mod:`blinapk.mcmc.diagnostics_fast` and
-:mod:`blinapk.errors` only, so any fitter (population PK, exposure-response)
+This module depends on :mod:`blinapk.mcmc.diagnostics_fast` and
+:mod:`blinapk.errors` only (it reads an ``arviz.InferenceData`` without
+importing ArviZ), so any fitter (population PK, exposure-response)
 can gate its draws with it.
 
 Examples
