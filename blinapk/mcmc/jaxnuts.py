@@ -151,13 +151,14 @@ def _steps(total: int, chunk: int) -> list[int]:
     return [min(chunk, total - lo) for lo in range(0, total, chunk)]
 
 
-def _drive(init: Callable, advance: Callable, post: Callable, starts: Any, keys: Any,
+def _drive(step: Callable, post: Callable, starts: Any, keys: Any,
            program: ChainProgram, settings: SamplerSettings, axis: int
            ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Warm-up, draws and post-processing with one set of (mapped or single-chain) calls.
 
-    ``axis`` is where the draw dimension sits in ``advance``'s buffers (1 when
-    the chains are mapped over the first axis, 0 for one chain).
+    ``axis`` is where the draw dimension sits in ``step``'s buffers (1 when
+    the chains are mapped over the first axis, 0 for one chain). The first
+    call initialises the chains (its ``state`` argument is ignored: zeros).
     """
     import jax
 
@@ -166,12 +167,14 @@ def _drive(init: Callable, advance: Callable, post: Callable, starts: Any, keys:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=settings.tune + settings.draws, desc="NUTS (NumPyro)", leave=False)
-    state = init(starts, keys)
+    lead = np.shape(starts)[:axis]
+    args, _ = jax.tree_util.tree_unflatten(program.step.in_tree, program.step.in_avals)
+    state = tuple(np.zeros((*lead, *a.shape), a.dtype) for a in args[0])
     kept: list[list[np.ndarray]] = []
     phases = [(n, False) for n in _steps(settings.tune, program.chunk)]
     phases += [(n, True) for n in _steps(settings.draws, program.chunk)]
-    for n, keep in phases:
-        state, buffers = advance(state, np.int32(n))
+    for i, (n, keep) in enumerate(phases):
+        state, buffers = step(state, starts, keys, np.int32(n), np.bool_(i == 0))
         if keep:  # trimmed on the host: no extra XLA program per chunk length
             kept.append([np.asarray(b)[:, :n] if axis else np.asarray(b)[:n] for b in buffers])
         if bar is not None:
@@ -186,11 +189,11 @@ def _drive(init: Callable, advance: Callable, post: Callable, starts: Any, keys:
 
 
 def _compile(program: ChainProgram, chains: int | None) -> tuple[Callable, ...]:
-    """Compile ``init``, ``advance`` and ``post``, two at a time.
+    """Compile ``step`` and ``post``, at the same time.
 
     ``chains=None``: one chain per call (``jax.jit``); else all chains at
     once, mapped over XLA host devices (``jax.pmap``). XLA compiles (or loads
-    from its persistent cache) outside the GIL, so the three programs are
+    from its persistent cache) outside the GIL, so the two programs are
     compiled in two threads.
     """
     import jax
@@ -209,25 +212,24 @@ def _compile(program: ChainProgram, chains: int | None) -> tuple[Callable, ...]:
             wrapped = jax.pmap(exported.call, in_axes=tuple(0 if m else None for m in mapped))
         return wrapped.lower(*specs(exported, mapped)).compile()
 
-    jobs = [(program.advance, (True, False)), (program.init, (True, True)),
-            (program.post, (True,))]
+    jobs = [(program.step, (True, True, True, False, False)), (program.post, (True,))]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        advance, init, post = pool.map(lambda job: build(*job), jobs)
-    return init, advance, post
+        step, post = pool.map(lambda job: build(*job), jobs)
+    return step, post
 
 
 def _parallel(program: ChainProgram, starts: np.ndarray, keys: np.ndarray,
               settings: SamplerSettings):
     """All chains at once, one per XLA host device."""
-    init, advance, post = _compile(program, settings.chains)
-    return _drive(init, advance, post, starts, keys, program, settings, axis=1)
+    step, post = _compile(program, settings.chains)
+    return _drive(step, post, starts, keys, program, settings, axis=1)
 
 
 def _sequential(program: ChainProgram, starts: np.ndarray, keys: np.ndarray,
                 settings: SamplerSettings):
     """One chain after the other on one device."""
-    init, advance, post = _compile(program, None)
-    runs = [_drive(init, advance, post, starts[c], keys[c], program, settings, axis=0)
+    step, post = _compile(program, None)
+    runs = [_drive(step, post, starts[c], keys[c], program, settings, axis=0)
             for c in range(settings.chains)]
     z = np.stack([r[0] for r in runs])
     stats = [np.stack([r[1][i] for r in runs]) for i in range(len(runs[0][1]))]

@@ -1,13 +1,17 @@
 """NumPyro's NUTS as compiled per-chain programs, kept across processes.
 
-A fit with :func:`blinapk.mcmc.sample_jax_nuts` runs three XLA programs per
+A fit with :func:`blinapk.mcmc.sample_jax_nuts` runs two XLA programs per
 chain:
 
-* ``init(params, key) -> state``: NumPyro's NUTS initialisation (step-size
-  search, adaptation schedule for ``tune`` warm-up iterations);
-* ``advance(state, n) -> (state, draws)``: ``n <= chunk`` NUTS transitions
-  (warm-up adapts, later ones do not), each transition's position and sampler
-  statistics written to ``chunk``-long buffers;
+* ``step(state, params, key, n, first) -> (state, draws)``: ``n <= chunk``
+  NUTS transitions (warm-up adapts, later ones do not), each transition's
+  position and sampler statistics written to ``chunk``-long buffers. With
+  ``first=True`` the transitions start from NumPyro's NUTS initialisation at
+  ``params`` with ``key`` (step-size search, adaptation schedule for ``tune``
+  warm-up iterations) and ``state`` is ignored; otherwise they continue from
+  ``state``. Initialisation and transitions are one program because XLA
+  compiles one module holding both in 5.4-6.0 CPU-seconds against 7.1-8.6 for
+  the two apart (N = 200), with the same draws to the last bit;
 * ``post(z) -> outputs``: the posterior variables (natural scale, with
   deterministics) and the pointwise log-likelihood over all draws.
 
@@ -42,23 +46,23 @@ from blinapk.mcmc.cache import cache_dir, cache_max_bytes, prune
 __all__ = ["CHUNK", "STAT_FIELDS", "ChainProgram", "chain_program", "graph_fingerprint",
            "program_key"]
 
-#: NUTS transitions per ``advance`` call (the progress bar moves this often).
+#: NUTS transitions per ``step`` call (the progress bar moves this often).
 CHUNK = 250
-#: Per-transition sampler statistics ``advance`` collects, in order (after the position).
+#: Per-transition sampler statistics ``step`` collects, in order (after the position).
 STAT_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob",
                "step_size")
-_FORMAT = "blinapk-nuts-program-1"
+_FORMAT = "blinapk-nuts-program-2"
 _LIBRARIES = ("jax", "jaxlib", "numpyro", "pymc", "pytensor")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
 
 
 @dataclass(frozen=True)
 class ChainProgram:
-    """The three per-chain programs of one model and sampler setting.
+    """The per-chain programs of one model and sampler setting.
 
     Attributes
     ----------
-    init, advance, post : jax.export.Exported
+    step, post : jax.export.Exported
         See the module docstring; call them through ``jax.jit(p.call)`` or
         ``jax.pmap(p.call)``.
     post_names : tuple of str
@@ -66,13 +70,12 @@ class ChainProgram:
     obs_names : tuple of str
         Names of its remaining outputs (pointwise log-likelihood).
     chunk : int
-        Buffer length of ``advance``.
+        Buffer length of ``step``.
     source : {"built", "cache"}
         Whether this process built the programs or loaded them.
     """
 
-    init: Any
-    advance: Any
+    step: Any
     post: Any
     post_names: tuple[str, ...]
     obs_names: tuple[str, ...]
@@ -151,7 +154,7 @@ def program_key(model: Any, *, tune: int, draws: int, target_accept: float,
     log_likelihood : bool
         Whether ``post`` returns the pointwise log-likelihood.
     chunk : int, default CHUNK
-        Buffer length of ``advance``.
+        Buffer length of ``step``.
 
     Returns
     -------
@@ -233,7 +236,7 @@ def _unflatten(shapes: Sequence[tuple[int, ...]]) -> Callable[[Any], list[Any]]:
 
 def _build(model: Any, *, tune: int, draws: int, target_accept: float,
            log_likelihood: bool, chunk: int) -> ChainProgram:
-    """Trace and export the three programs of ``model``."""
+    """Trace and export the two programs of ``model``."""
     import jax
     import jax.numpy as jnp
     from jax import export, lax
@@ -269,7 +272,9 @@ def _build(model: Any, *, tune: int, draws: int, target_accept: float,
     def init(params: Any, key: Any) -> tuple[Any, ...]:
         return tuple(jax.tree_util.tree_leaves(init_tree(params, key)))
 
-    def advance(leaves: tuple[Any, ...], n: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    def step(leaves: tuple[Any, ...], params: Any, key: Any, n: Any, first: Any
+             ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        leaves = lax.cond(first, lambda: init(params, key), lambda: tuple(leaves))
         buffers = tuple(jnp.zeros((chunk, *s.shape), s.dtype) for s in field_specs)
 
         def body(i: Any, carry: Any) -> Any:
@@ -286,10 +291,11 @@ def _build(model: Any, *, tune: int, draws: int, target_accept: float,
         return tuple(jax.vmap(lambda x: fn(*split(x))[1:])(z))
 
     n_spec = jax.ShapeDtypeStruct((), jnp.int32)
+    first_spec = jax.ShapeDtypeStruct((), jnp.bool_)
     z_spec = jax.ShapeDtypeStruct((draws, dim), jnp.float64)
     return ChainProgram(
-        init=export.export(jax.jit(init))(params_spec, key_spec),
-        advance=export.export(jax.jit(advance))(tuple(leaves_spec), n_spec),
+        step=export.export(jax.jit(step))(tuple(leaves_spec), params_spec, key_spec, n_spec,
+                                          first_spec),
         post=export.export(jax.jit(post))(z_spec),
         post_names=tuple(post_names), obs_names=tuple(obs_names), chunk=chunk, source="built")
 
@@ -309,7 +315,7 @@ def _save(program: ChainProgram, key: str) -> None:
         return
     meta_path, bin_path = paths
     try:
-        blobs = [bytes(p.serialize()) for p in (program.init, program.advance, program.post)]
+        blobs = [bytes(p.serialize()) for p in (program.step, program.post)]
         meta = {"format": _FORMAT, "sizes": [len(b) for b in blobs],
                 "post_names": list(program.post_names),
                 "obs_names": list(program.obs_names), "chunk": program.chunk}
@@ -338,8 +344,8 @@ def _load(key: str) -> ChainProgram | None:
         if meta.get("format") != _FORMAT or sum(meta["sizes"]) != len(data):
             return None
         bounds = np.cumsum([0, *meta["sizes"]])
-        init, advance, post = (export.deserialize(bytearray(data[a:b]))
-                               for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        step, post = (export.deserialize(bytearray(data[a:b]))
+                      for a, b in zip(bounds[:-1], bounds[1:], strict=True))
     except (OSError, ValueError, KeyError, TypeError, ImportError):
         return None
     for path in paths:  # a hit makes the entry recently used (see blinapk.mcmc.cache.prune)
@@ -347,7 +353,7 @@ def _load(key: str) -> ChainProgram | None:
             os.utime(path)
         except OSError:
             pass
-    return ChainProgram(init=init, advance=advance, post=post,
+    return ChainProgram(step=step, post=post,
                         post_names=tuple(meta["post_names"]),
                         obs_names=tuple(meta["obs_names"]), chunk=int(meta["chunk"]),
                         source="cache")
@@ -368,7 +374,7 @@ def chain_program(model: Any, *, tune: int, draws: int, target_accept: float,
     log_likelihood : bool
         Whether ``post`` also returns the pointwise log-likelihood.
     chunk : int, default CHUNK
-        Transitions per ``advance`` call.
+        Transitions per ``step`` call.
 
     Returns
     -------

@@ -213,10 +213,10 @@ def test_saving_a_program_keeps_the_folder_under_the_size_limit(monkeypatch, tmp
     from blinapk.mcmc import nutsprogram
 
     blob = SimpleNamespace(serialize=lambda: b"x" * 1000)
-    program = nutsprogram.ChainProgram(init=blob, advance=blob, post=blob, post_names=("a",),
+    program = nutsprogram.ChainProgram(step=blob, post=blob, post_names=("a",),
                                        obs_names=(), chunk=250, source="built")
     monkeypatch.setenv("BLINAPK_CACHE_DIR", str(tmp_path))
-    monkeypatch.setenv("BLINAPK_CACHE_MAX_MB", "0.005")  # room for one entry of 3 kB
+    monkeypatch.setenv("BLINAPK_CACHE_MAX_MB", "0.003")  # room for one entry of 2 kB
     nutsprogram._save(program, "a" * 64)
     first = sorted(p.name for p in (tmp_path / "nuts-programs").iterdir())
     assert first == ["a" * 64 + ".bin", "a" * 64 + ".json"]
