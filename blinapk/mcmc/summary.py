@@ -50,10 +50,11 @@ def draw_stats(x: np.ndarray, ci: float) -> dict[str, float]:
     copies = x[None] if x.ndim == 2 else x
     flat = x.ravel()
     lo, hi = (1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0
-    out = {"MEAN": float(flat.mean()), "SD": float(flat.std(ddof=1)) if flat.size > 1 else np.nan,
-           "MEDIAN": float(np.median(flat)), "LOWER": float(np.quantile(flat, lo)),
-           "UPPER": float(np.quantile(flat, hi)), "ESS_BULK": np.nan, "ESS_TAIL": np.nan,
-           "R_HAT": np.nan}
+    out = dict.fromkeys(STAT_COLUMNS, np.nan)
+    out.update(MEAN=float(flat.mean()), MEDIAN=float(np.median(flat)),
+               LOWER=float(np.quantile(flat, lo)), UPPER=float(np.quantile(flat, hi)))
+    if flat.size > 1:
+        out["SD"] = float(flat.std(ddof=1))
     if copies.shape[2] >= 4:
         rhat, bulk, tail = rank_diagnostics(copies.transpose(1, 2, 0))  # (chain, draw, copy)
         out["ESS_BULK"] = float(bulk.sum())
