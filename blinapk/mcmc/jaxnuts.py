@@ -30,6 +30,7 @@ import numpy as np
 from blinapk.mcmc.cache import enable_jax_cache
 from blinapk.mcmc.nutsprogram import ChainProgram, chain_program
 from blinapk.mcmc.settings import SamplerSettings
+from blinapk.mcmc.threefry import numpy_chain_keys
 
 __all__ = ["request_host_devices", "sample_jax_nuts"]
 
@@ -142,6 +143,9 @@ def _chain_keys(seed: int, chains: int) -> np.ndarray:
     """Per-chain PRNG keys, as ``numpyro.infer.MCMC.run`` derives them from one seed."""
     import jax
 
+    keys = numpy_chain_keys(seed, chains)
+    if keys is not None:  # no XLA compilation for a few numbers
+        return keys
     key = jax.random.PRNGKey(seed)
     return np.asarray(jax.random.split(key, chains) if chains > 1 else key[None])
 

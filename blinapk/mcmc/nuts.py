@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from blinapk.mcmc.cache import enable_jax_cache
+from blinapk.mcmc.collector import collector_paused
 from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
 from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
 
@@ -153,11 +154,13 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
     if settings.sampler == "default":
         settings = settings.resolved()  # no size known: DEFAULT_SAMPLER
     if settings.sampler == "nutpie":
-        return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
+        with collector_paused():
+            return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
     if settings.sampler == "numpyro":
         from blinapk.mcmc.jaxnuts import sample_jax_nuts
 
-        target = _frozen(model)
-        start_fn, _ = (chain_starts or jittered_start_fn)(target, initvals)
-        return sample_jax_nuts(target, settings, start_fn, log_likelihood=log_likelihood)
+        with collector_paused():
+            target = _frozen(model)
+            start_fn, _ = (chain_starts or jittered_start_fn)(target, initvals)
+            return sample_jax_nuts(target, settings, start_fn, log_likelihood=log_likelihood)
     return _sample_pm(model, settings, initvals)

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from blinapk.mcmc.cache import cache_dir, cache_max_bytes, prune
+from blinapk.mcmc.graphs import ancestors, holds_shared
 
 __all__ = ["CHUNK", "STAT_FIELDS", "ChainProgram", "chain_program", "graph_fingerprint",
            "program_key"]
@@ -102,11 +103,6 @@ def graph_fingerprint(model: Any) -> str:
     """
     import pytensor
     from pytensor.graph.basic import Constant
-
-    try:
-        from pytensor.graph.traversal import ancestors
-    except ImportError:  # pytensor < 2.32
-        from pytensor.graph.basic import ancestors
 
     outputs = [*model.free_RVs, *model.observed_RVs, *model.potentials, *model.deterministics]
     text = io.StringIO()
@@ -179,7 +175,6 @@ def _jax_functions(model: Any, log_likelihood: bool) -> tuple[Callable, list[str
     """One jaxified graph: [joint logp, posterior variables..., pointwise obs logps...]."""
     import pytensor
     import pytensor.tensor as pt
-    from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
 
     free, observed = list(model.free_RVs), list(model.observed_RVs)
@@ -196,9 +191,45 @@ def _jax_functions(model: Any, log_likelihood: bool) -> tuple[Callable, list[str
         if not log_likelihood:
             observed = []
         pointwise = terms[len(free): len(free) + len(observed)]
-        fn = get_jaxified_graph(inputs=model.value_vars,
-                                outputs=[logp, *posterior, *pointwise])
+        fn = _jaxify(model.value_vars, [logp, *posterior, *pointwise])
     return fn, [v.name for v in posterior], [v.name for v in observed]
+
+
+def _numpy_constant(data: Any, **kwargs: Any) -> Any:
+    """Convert a graph constant for the JAX function, keeping arrays as NumPy arrays.
+
+    PyTensor's own conversion (``jax_typify``) puts every constant array on
+    the device with ``jnp.array``, which compiles a small XLA program per
+    shape and dtype (seven for the population-PK model, about 0.2 s in a
+    fresh process). Traced into the sampler, a NumPy constant and a device
+    constant become the same literal.
+    """
+    from pytensor.link.jax.dispatch import jax_typify
+
+    if isinstance(data, np.ndarray) and data.ndim:
+        return data
+    return jax_typify(data, **kwargs)
+
+
+def _jaxify(inputs: list[Any], outputs: list[Any]) -> Callable:
+    """``pymc.sampling.jax.get_jaxified_graph`` with :func:`_numpy_constant` constants.
+
+    The graph (of a model whose data are frozen to constants) is rewritten
+    with PyTensor's JAX mode and converted op by op, as PyMC does; a graph
+    holding shared variables goes through PyMC's function unchanged.
+    """
+    from pymc.sampling.jax import get_jaxified_graph
+    from pytensor.compile.mode import JAX
+    from pytensor.graph.fg import FunctionGraph
+    from pytensor.link.jax.dispatch import jax_funcify
+    from pytensor.link.utils import fgraph_to_python
+
+    if holds_shared(outputs):
+        return get_jaxified_graph(inputs=inputs, outputs=outputs)
+    fgraph = FunctionGraph(inputs=inputs, outputs=outputs, clone=True)
+    JAX.optimizer.rewrite(fgraph)
+    return fgraph_to_python(fgraph, jax_funcify, type_conversion_fn=_numpy_constant,
+                            fgraph_name="jax_funcified_fgraph")
 
 
 def layout(model: Any) -> tuple[list[str], list[tuple[int, ...]]]:
@@ -388,3 +419,4 @@ def chain_program(model: Any, *, tune: int, draws: int, target_accept: float,
         program = _build(model, **options)
         _save(program, key)
     return program
+

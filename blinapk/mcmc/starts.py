@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ChainStarts", "StartFn", "half_widths", "install_starts", "jittered_start_fn"]
+from blinapk.mcmc.graphs import holds_shared
+
+__all__ = ["ChainStarts", "StartFn", "half_widths", "install_starts", "jittered_start_fn",
+           "transformed_start"]
 
 #: ``start_fn(seed) -> flat unconstrained start`` of one chain.
 StartFn = Callable[[Any], np.ndarray]
@@ -64,6 +67,61 @@ def half_widths(model: Any, scales: Mapping[str, float] | None = None,
                            for v in model.value_vars])
 
 
+def transformed_start(model: Any, initvals: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Return the model's starting point on the unconstrained scale, without jitter.
+
+    The values of ``pymc.initial_point.make_initial_point_fn(model=model,
+    overrides=initvals, jitter_rvs=set())(0)``. When the starting-value graph
+    draws nothing at random (starting values given or taken from each
+    variable's support point, the usual case) it is evaluated node by node in
+    Python: PyMC compiles it as a function instead, which costs 0.15-0.3 s
+    in a fresh process (graph rewriting, the virtual machine, and the import
+    of setuptools that PyTensor's compiled-function machinery makes).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model.
+    initvals : mapping
+        Starting values by variable name (constrained scale); variables not
+        named start at PyMC's default.
+
+    Returns
+    -------
+    dict
+        Value-variable name -> array (e.g. ``omega_CL_log__``).
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model() as m:
+    ...     _ = pm.HalfNormal("sd", 1)
+    >>> float(np.exp(transformed_start(m, {"sd": 2.0})["sd_log__"]))
+    2.0
+    """
+    import pytensor
+    from pymc.initial_point import (
+        convert_str_to_rv_dict,
+        make_initial_point_expression,
+        make_initial_point_fn,
+    )
+    from pytensor.compile.mode import Mode
+
+    strategies = {**model.rvs_to_initial_values,
+                  **convert_str_to_rv_dict(model, dict(initvals))}
+    exprs = make_initial_point_expression(
+        free_rvs=model.free_RVs, rvs_to_transforms=model.rvs_to_transforms,
+        initval_strategies=strategies, jitter_rvs=set(), return_transformed=True)
+    names = [v.name for v in model.value_vars]
+    if not holds_shared(exprs):
+        # nothing random or mutable: Python's perform() of each node, no rewrites
+        values = pytensor.function([], exprs, mode=Mode(linker="py", optimizer=None))()
+        return dict(zip(names, (np.asarray(v) for v in values), strict=True))
+    point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set(),
+                                  return_transformed=True)(0)
+    return {name: np.asarray(point[name]) for name in names}
+
+
 def jittered_start_fn(model: Any, initvals: Mapping[str, Any],
                       scales: Mapping[str, float] | None = None) -> tuple[StartFn, np.ndarray]:
     """Build ``seed -> flat unconstrained start`` (value variables in model order).
@@ -87,10 +145,7 @@ def jittered_start_fn(model: Any, initvals: Mapping[str, Any],
     centre : ndarray
         The un-jittered flat start.
     """
-    from pymc.initial_point import make_initial_point_fn
-
-    point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set(),
-                                  return_transformed=True)(0)
+    point = transformed_start(model, initvals)
     names = [v.name for v in model.value_vars]
     centre = np.concatenate([np.ravel(np.asarray(point[n], dtype=np.float64)) for n in names])
     half = half_widths(model, scales, point)

@@ -223,3 +223,40 @@ def test_saving_a_program_keeps_the_folder_under_the_size_limit(monkeypatch, tmp
     nutsprogram._save(program, "b" * 64)
     assert sorted(p.name for p in (tmp_path / "nuts-programs").iterdir()) == [
         "b" * 64 + ".bin", "b" * 64 + ".json"]
+
+
+def test_translation_keeps_constants_in_numpy_and_matches_pymc(caplog):
+    import logging
+
+    import jax
+    from pymc.sampling.jax import get_jaxified_graph
+
+    from blinapk.mcmc.nutsprogram import _jax_functions
+
+    model = _frozen(_model(y=np.random.default_rng(3).normal(1.0, 0.5, size=17)))
+    with jax.log_compiles(), caplog.at_level(logging.WARNING, logger="jax"):
+        fn, post_names, obs_names = _jax_functions(model, log_likelihood=True)
+    # the data array is a literal of the function, not a device array made by a compile
+    assert not [r for r in caplog.records if "XLA compilation" in r.getMessage()]
+    assert post_names == ["mu", "sd", "cv"] and obs_names == ["y"]
+    point = [np.array(1.3), np.array(np.log(0.6))]
+    ours = fn(*point)
+    free = list(model.free_RVs)
+    terms = model.logp(vars=[*free, *model.observed_RVs], sum=False)
+    pymc_fn = get_jaxified_graph(inputs=model.value_vars,
+                                 outputs=[sum(t.sum() for t in terms), terms[len(free)]])
+    want = pymc_fn(*point)
+    np.testing.assert_allclose(float(ours[0]), float(want[0]), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(ours[-1]), np.asarray(want[1]), rtol=1e-12)
+    np.testing.assert_allclose(float(ours[3]), 0.6 / 1.3, rtol=1e-12)  # cv
+
+
+def test_graphs_with_shared_variables_are_translated_by_pymc():
+    import pytensor
+    import pytensor.tensor as pt
+
+    from blinapk.mcmc.nutsprogram import _jaxify
+
+    x = pt.dscalar("x")
+    fn = _jaxify([x], [x * pytensor.shared(np.array([1.0, 2.0]))])
+    np.testing.assert_array_equal(np.asarray(fn(np.array(3.0))[0]), [3.0, 6.0])

@@ -8,7 +8,12 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from blinapk.mcmc.starts import half_widths, install_starts, jittered_start_fn
+from blinapk.mcmc.starts import (
+    half_widths,
+    install_starts,
+    jittered_start_fn,
+    transformed_start,
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +85,54 @@ def test_install_starts_checks_the_layout(model):
         install_starts(compiled, start_fn, centre[:-1])
     with pytest.raises(RuntimeError, match="layout"):
         install_starts(compiled, start_fn, centre + 0.1)
+
+
+
+def _pymc_start(model, initvals):
+    from pymc.initial_point import make_initial_point_fn
+
+    return make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set(),
+                                 return_transformed=True)(0)
+
+
+@pytest.fixture
+def pymc_calls(monkeypatch):
+    """Count the calls transformed_start makes to PyMC's compiled initial-point function."""
+    import pymc.initial_point
+
+    calls = []
+    original = pymc.initial_point.make_initial_point_fn
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return original(**kwargs)
+
+    monkeypatch.setattr(pymc.initial_point, "make_initial_point_fn", counted)
+    return calls
+
+
+def test_transformed_start_equals_pymcs_initial_point_without_compiling(pymc_calls):
+    with pm.Model(coords={"g": [0, 1, 2]}) as m:
+        pm.Normal("mu", 0.0, 1.0)
+        pm.HalfNormal("sd", 1.0)
+        pm.Uniform("p", 0.0, 1.0)  # interval transform
+        pm.LogNormal("k", 0.0, 1.0, dims="g")
+        pm.Dirichlet("w", np.ones(3))  # simplex transform, started at its support point
+    initvals = {"mu": 0.5, "sd": 2.0, "p": 0.3, "k": np.array([1.0, 2.0, 4.0])}
+    ours = transformed_start(m, initvals)
+    assert pymc_calls == []  # evaluated node by node, no compiled function
+    want = _pymc_start(m, initvals)
+    assert list(ours) == [v.name for v in m.value_vars]
+    for name, value in ours.items():
+        np.testing.assert_array_equal(value, want[name])
+    np.testing.assert_allclose(ours["p_interval__"], np.log(0.3 / 0.7))
+    np.testing.assert_allclose(ours["k_log__"], np.log([1.0, 2.0, 4.0]))
+
+
+def test_transformed_start_with_shared_data_goes_through_pymc(pymc_calls):
+    with pm.Model() as m:
+        scale = pm.Data("scale", 3.0)
+        pm.HalfNormal("sd", scale)  # default start (support point) depends on the data
+    ours = transformed_start(m, {})
+    assert len(pymc_calls) == 1
+    np.testing.assert_array_equal(ours["sd_log__"], _pymc_start(m, {})["sd_log__"])
