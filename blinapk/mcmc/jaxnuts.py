@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from blinapk.mcmc.cache import enable_jax_cache
-from blinapk.mcmc.nutsprogram import ChainProgram, chain_program
+from blinapk.mcmc.nutsprogram import ChainProgram, chain_program, layout
 from blinapk.mcmc.settings import SamplerSettings
 from blinapk.mcmc.threefry import numpy_chain_keys
 
-__all__ = ["request_host_devices", "sample_jax_nuts"]
+__all__ = ["inverse_mass_vector", "request_host_devices", "sample_jax_nuts"]
 
 _DEVICE_FLAG = "--xla_force_host_platform_device_count"
 
@@ -66,7 +66,8 @@ def request_host_devices(n: int) -> str:
 
 def sample_jax_nuts(model: Any, settings: SamplerSettings,
                     start_fn: Callable[[Any], np.ndarray], *,
-                    log_likelihood: bool = False) -> tuple[Any, dict[str, float]]:
+                    log_likelihood: bool = False,
+                    variances: Mapping[str, Any] | None = None) -> tuple[Any, dict[str, float]]:
     """Draw from ``model``'s posterior with NumPyro's NUTS.
 
     Parameters
@@ -83,6 +84,12 @@ def sample_jax_nuts(model: Any, settings: SamplerSettings,
     log_likelihood : bool, default False
         Add the pointwise ``log_likelihood`` group (one variable per observed
         variable, as ``pymc.compute_log_likelihood`` makes it).
+    variances : mapping, optional
+        Approximate posterior variance of each unconstrained value variable
+        (by value-variable name, broadcast to its shape; 1 where missing): the
+        diagonal inverse mass matrix NUTS starts its warm-up with, instead of
+        the identity, until its first mass-matrix window ends (see
+        :func:`inverse_mass_vector`).
 
     Returns
     -------
@@ -106,12 +113,13 @@ def sample_jax_nuts(model: Any, settings: SamplerSettings,
                             target_accept=settings.target_accept, log_likelihood=log_likelihood)
     starts = np.stack([np.asarray(start_fn(settings.seed + c), dtype=np.float64)
                        for c in range(settings.chains)])
+    inverse_mass = inverse_mass_vector(model, variances)
     timings = {"compile_s": time.perf_counter() - t0}
 
     t0 = time.perf_counter()
     run = _parallel if chain_method == "parallel" else _sequential
     z, stats, outputs = run(program, starts, _chain_keys(settings.seed, settings.chains),
-                            settings)
+                            inverse_mass, settings)
     timings["sample_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -139,6 +147,40 @@ def sample_jax_nuts(model: Any, settings: SamplerSettings,
     return idata, timings
 
 
+def inverse_mass_vector(model: Any, variances: Mapping[str, Any] | None) -> np.ndarray:
+    """Flat diagonal inverse mass matrix in the model's unconstrained layout.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The (frozen) model.
+    variances : mapping or None
+        Value-variable name -> variance (scalar or the variable's shape);
+        missing names, and non-finite or non-positive values, get 1 (NumPyro's
+        default, the identity).
+
+    Returns
+    -------
+    numpy.ndarray
+        One entry per unconstrained value, value variables in model order.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model() as m:
+    ...     _ = pm.Normal("mu", 0, 1)
+    ...     _ = pm.HalfNormal("sd", 1, shape=2)
+    >>> inverse_mass_vector(m, {"sd_log__": [0.01, -1.0]})
+    array([1.  , 0.01, 1.  ])
+    """
+    names, shapes = layout(model)
+    variances = variances or {}
+    parts = [np.broadcast_to(np.asarray(variances.get(name, 1.0), dtype=np.float64), shape)
+             .ravel() for name, shape in zip(names, shapes, strict=True)]
+    flat = np.concatenate(parts) if parts else np.zeros(0)
+    return np.where(np.isfinite(flat) & (flat > 0), flat, 1.0)
+
+
 def _chain_keys(seed: int, chains: int) -> np.ndarray:
     """Per-chain PRNG keys, as ``numpyro.infer.MCMC.run`` derives them from one seed."""
     import jax
@@ -155,7 +197,7 @@ def _steps(total: int, chunk: int) -> list[int]:
     return [min(chunk, total - lo) for lo in range(0, total, chunk)]
 
 
-def _drive(step: Callable, post: Callable, starts: Any, keys: Any,
+def _drive(step: Callable, post: Callable, starts: Any, keys: Any, inverse_mass: np.ndarray,
            program: ChainProgram, settings: SamplerSettings, axis: int
            ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Warm-up, draws and post-processing with one set of (mapped or single-chain) calls.
@@ -178,7 +220,8 @@ def _drive(step: Callable, post: Callable, starts: Any, keys: Any,
     phases = [(n, False) for n in _steps(settings.tune, program.chunk)]
     phases += [(n, True) for n in _steps(settings.draws, program.chunk)]
     for i, (n, keep) in enumerate(phases):
-        state, buffers = step(state, starts, keys, np.int32(n), np.bool_(i == 0))
+        state, buffers = step(state, starts, keys, inverse_mass, np.int32(n),
+                              np.bool_(i == 0))
         if keep:  # trimmed on the host: no extra XLA program per chunk length
             kept.append([np.asarray(b)[:, :n] if axis else np.asarray(b)[:n] for b in buffers])
         if bar is not None:
@@ -216,24 +259,24 @@ def _compile(program: ChainProgram, chains: int | None) -> tuple[Callable, ...]:
             wrapped = jax.pmap(exported.call, in_axes=tuple(0 if m else None for m in mapped))
         return wrapped.lower(*specs(exported, mapped)).compile()
 
-    jobs = [(program.step, (True, True, True, False, False)), (program.post, (True,))]
+    jobs = [(program.step, (True, True, True, False, False, False)), (program.post, (True,))]
     with ThreadPoolExecutor(max_workers=2) as pool:
         step, post = pool.map(lambda job: build(*job), jobs)
     return step, post
 
 
 def _parallel(program: ChainProgram, starts: np.ndarray, keys: np.ndarray,
-              settings: SamplerSettings):
+              inverse_mass: np.ndarray, settings: SamplerSettings):
     """All chains at once, one per XLA host device."""
     step, post = _compile(program, settings.chains)
-    return _drive(step, post, starts, keys, program, settings, axis=1)
+    return _drive(step, post, starts, keys, inverse_mass, program, settings, axis=1)
 
 
 def _sequential(program: ChainProgram, starts: np.ndarray, keys: np.ndarray,
-                settings: SamplerSettings):
+                inverse_mass: np.ndarray, settings: SamplerSettings):
     """One chain after the other on one device."""
     step, post = _compile(program, None)
-    runs = [_drive(step, post, starts[c], keys[c], program, settings, axis=0)
+    runs = [_drive(step, post, starts[c], keys[c], inverse_mass, program, settings, axis=0)
             for c in range(settings.chains)]
     z = np.stack([r[0] for r in runs])
     stats = [np.stack([r[1][i] for r in runs]) for i in range(len(runs[0][1]))]

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from blinapk.mcmc.cache import enable_jax_cache
-from blinapk.mcmc.collector import collector_paused
 from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
 from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
 
@@ -108,7 +107,8 @@ def _sample_pm(model: Any, settings: SamplerSettings, initvals: dict[str, Any]
 def sample_nuts(model: Any, settings: SamplerSettings, *,
                 initvals: Mapping[str, Any] | None = None,
                 chain_starts: ChainStarts | None = None,
-                log_likelihood: bool = False) -> tuple[Any, dict[str, float]]:
+                log_likelihood: bool = False,
+                variances: Mapping[str, Any] | None = None) -> tuple[Any, dict[str, float]]:
     """Draw from the posterior of ``model`` by NUTS.
 
     nutpie compiles a copy of the model with its data frozen to constants
@@ -141,6 +141,11 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
         NumPyro only: add the pointwise ``log_likelihood`` group from the same
         compiled function (other samplers leave it to
         ``pymc.compute_log_likelihood``).
+    variances : mapping, optional
+        NumPyro only: approximate posterior variance of each unconstrained
+        value variable (by name), the diagonal inverse mass matrix its warm-up
+        starts from (identity where missing); nutpie, PyMC and BlackJAX start
+        from the identity.
 
     Returns
     -------
@@ -154,13 +159,12 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
     if settings.sampler == "default":
         settings = settings.resolved()  # no size known: DEFAULT_SAMPLER
     if settings.sampler == "nutpie":
-        with collector_paused():
-            return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
+        return _sample_nutpie(model, settings, initvals, chain_starts or jittered_start_fn)
     if settings.sampler == "numpyro":
         from blinapk.mcmc.jaxnuts import sample_jax_nuts
 
-        with collector_paused():
-            target = _frozen(model)
-            start_fn, _ = (chain_starts or jittered_start_fn)(target, initvals)
-            return sample_jax_nuts(target, settings, start_fn, log_likelihood=log_likelihood)
+        target = _frozen(model)
+        start_fn, _ = (chain_starts or jittered_start_fn)(target, initvals)
+        return sample_jax_nuts(target, settings, start_fn, log_likelihood=log_likelihood,
+                               variances=variances)
     return _sample_pm(model, settings, initvals)

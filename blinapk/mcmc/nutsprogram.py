@@ -3,13 +3,14 @@
 A fit with :func:`blinapk.mcmc.sample_jax_nuts` runs two XLA programs per
 chain:
 
-* ``step(state, params, key, n, first) -> (state, draws)``: ``n <= chunk``
-  NUTS transitions (warm-up adapts, later ones do not), each transition's
-  position and sampler statistics written to ``chunk``-long buffers. With
-  ``first=True`` the transitions start from NumPyro's NUTS initialisation at
-  ``params`` with ``key`` (step-size search, adaptation schedule for ``tune``
-  warm-up iterations) and ``state`` is ignored; otherwise they continue from
-  ``state``. Initialisation and transitions are one program because XLA
+* ``step(state, params, key, inverse_mass, n, first) -> (state, draws)``:
+  ``n <= chunk`` NUTS transitions (warm-up adapts, later ones do not), each
+  transition's position and sampler statistics written to ``chunk``-long
+  buffers. With ``first=True`` the transitions start from NumPyro's NUTS
+  initialisation at ``params`` with ``key`` (adaptation schedule for
+  ``tune`` warm-up iterations, the diagonal ``inverse_mass`` as the mass
+  matrix until the first adaptation window ends) and ``state`` is ignored;
+  otherwise they continue from ``state``. Initialisation and transitions are one program because XLA
   compiles one module holding both in 5.4-6.0 CPU-seconds against 7.1-8.6 for
   the two apart (N = 200), with the same draws to the last bit;
 * ``post(z) -> outputs``: the posterior variables (natural scale, with
@@ -52,7 +53,7 @@ CHUNK = 250
 #: Per-transition sampler statistics ``step`` collects, in order (after the position).
 STAT_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob",
                "step_size")
-_FORMAT = "blinapk-nuts-program-2"
+_FORMAT = "blinapk-nuts-program-3"
 _LIBRARIES = ("jax", "jaxlib", "numpyro", "pymc", "pytensor")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
 
@@ -286,12 +287,15 @@ def _build(model: Any, *, tune: int, draws: int, target_accept: float,
 
     kernel = NUTS(potential_fn=potential, target_accept_prob=target_accept)
 
-    def init_tree(params: Any, key: Any) -> Any:
+    def init_tree(params: Any, key: Any, inverse_mass: Any) -> Any:
+        # NUTS(inverse_mass_matrix=...) as an argument of the program rather than a
+        # constant in it: the kernel reads it in init (the state carries it from there)
+        kernel._inverse_mass_matrix = inverse_mass
         return kernel.init(key, tune, params, model_args=(), model_kwargs={})
 
     params_spec = jax.ShapeDtypeStruct((dim,), jnp.float64)
     key_spec = jax.ShapeDtypeStruct((2,), jnp.uint32)
-    state_shape = jax.eval_shape(init_tree, params_spec, key_spec)
+    state_shape = jax.eval_shape(init_tree, params_spec, key_spec, params_spec)
     leaves_spec, treedef = jax.tree_util.tree_flatten(state_shape)
 
     def fields(state: Any) -> tuple[Any, ...]:
@@ -300,12 +304,12 @@ def _build(model: Any, *, tune: int, draws: int, target_accept: float,
 
     field_specs = fields(state_shape)
 
-    def init(params: Any, key: Any) -> tuple[Any, ...]:
-        return tuple(jax.tree_util.tree_leaves(init_tree(params, key)))
+    def init(params: Any, key: Any, inverse_mass: Any) -> tuple[Any, ...]:
+        return tuple(jax.tree_util.tree_leaves(init_tree(params, key, inverse_mass)))
 
-    def step(leaves: tuple[Any, ...], params: Any, key: Any, n: Any, first: Any
-             ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        leaves = lax.cond(first, lambda: init(params, key), lambda: tuple(leaves))
+    def step(leaves: tuple[Any, ...], params: Any, key: Any, inverse_mass: Any, n: Any,
+             first: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        leaves = lax.cond(first, lambda: init(params, key, inverse_mass), lambda: tuple(leaves))
         buffers = tuple(jnp.zeros((chunk, *s.shape), s.dtype) for s in field_specs)
 
         def body(i: Any, carry: Any) -> Any:
@@ -325,8 +329,8 @@ def _build(model: Any, *, tune: int, draws: int, target_accept: float,
     first_spec = jax.ShapeDtypeStruct((), jnp.bool_)
     z_spec = jax.ShapeDtypeStruct((draws, dim), jnp.float64)
     return ChainProgram(
-        step=export.export(jax.jit(step))(tuple(leaves_spec), params_spec, key_spec, n_spec,
-                                          first_spec),
+        step=export.export(jax.jit(step))(tuple(leaves_spec), params_spec, key_spec,
+                                          params_spec, n_spec, first_spec),
         post=export.export(jax.jit(post))(z_spec),
         post_names=tuple(post_names), obs_names=tuple(obs_names), chunk=chunk, source="built")
 

@@ -39,6 +39,7 @@ from blinapk.poppk.result import PopPKFit
 from blinapk.poppk.spec import PopPKSpec
 from blinapk.poppk.stamp import stamp
 from blinapk.poppk.starts import make_start_fn
+from blinapk.poppk.variances import approximate_variances
 
 __all__ = ["METHODS", "fit"]
 
@@ -226,8 +227,10 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     result_sampler = settings.label if method == "nuts" else "scipy"
     if method == "nuts":
         # each chain starts at the data-driven values plus a jitter scaled by role
+        # NumPyro's warm-up starts from a design-based diagonal instead of the identity
         idata, t = sample_nuts(model, settings, initvals=info.initvals,
-                               chain_starts=make_start_fn, log_likelihood=log_likelihood)
+                               chain_starts=make_start_fn, log_likelihood=log_likelihood,
+                               variances=approximate_variances(info))
         timings.update(t)
     else:
         from blinapk.poppk.laplace import fit_laplace

@@ -157,6 +157,9 @@ class ParamChoice:
     omega_lo : float
         :func:`omega_floor` of the nominal omega (0: omega's posterior
         reaches 0, and the parameter is non-centered).
+    information : ndarray, shape (n_subjects,)
+        :math:`I_i`, each subject's Fisher information on the log parameter
+        (:func:`fisher_information`).
     """
 
     param: str
@@ -167,6 +170,8 @@ class ParamChoice:
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     omega_ref: float = float("nan")
     omega_lo: float = float("nan")
+    information: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
+                                    compare=False)
 
     @property
     def n_data_dominated(self) -> int:
@@ -369,7 +374,8 @@ def choose_parameterisation(data: PopPKData, spec: PopPKSpec, typical: Mapping[s
         out[p] = ParamChoice(p, requested, chosen, round(frac, 4),
                              round(float(np.median(ratio)), 4),
                              weights=centering_weights(info[p].to_numpy() * ref**2),
-                             omega_ref=round(ref, 6), omega_lo=round(lo, 6))
+                             omega_ref=round(ref, 6), omega_lo=round(lo, 6),
+                             information=info[p].to_numpy())
     if spec.correlation:
         explicit = {c.requested for c in out.values() if c.requested != "auto"}
         if explicit:

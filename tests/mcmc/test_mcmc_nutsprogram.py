@@ -74,14 +74,18 @@ from blinapk.mcmc import jittered_start_fn, sample_nuts
 from blinapk.mcmc.nutsprogram import _jax_functions, _unflatten, layout
 
 model, settings = t._model(), t._settings()
-idata, _ = sample_nuts(model, settings, initvals=t.INIT)
+variances = json.loads(sys.argv[2])
+idata, _ = sample_nuts(model, settings, initvals=t.INIT, variances=variances)
 target = t._frozen(model)
 fn, _, _ = _jax_functions(target, False)
 split = _unflatten(layout(target)[1])
 start_fn, _ = jittered_start_fn(target, t.INIT)
 starts = np.stack([start_fn(settings.seed + c) for c in range(2)])
 method = idata.sample_stats.attrs["chain_method"]
-mcmc = MCMC(NUTS(potential_fn=lambda x: -fn(*split(x))[0], target_accept_prob=0.8),
+inverse_mass = (None if not variances else
+                jnp.asarray([variances.get(v.name, 1.0) for v in target.value_vars]))
+mcmc = MCMC(NUTS(potential_fn=lambda x: -fn(*split(x))[0], target_accept_prob=0.8,
+                 inverse_mass_matrix=inverse_mass),
             num_warmup=300, num_samples=300, num_chains=2, chain_method=method,
             progress_bar=False)
 mcmc.run(jax.random.PRNGKey(settings.seed), init_params=jnp.asarray(starts),
@@ -97,9 +101,13 @@ print(json.dumps({
 """
 
 
-def test_draws_are_numpyros_mcmc_draws(tmp_path):
+@pytest.mark.parametrize("variances", [{}, {"mu": 0.02, "sd_log__": 0.05}],
+                         ids=["identity", "given-mass-matrix"])
+def test_draws_are_numpyros_mcmc_draws(tmp_path, variances):
     """Same potential, starts and seed: the programs reproduce numpyro.infer.MCMC exactly.
 
+    With ``variances`` NumPyro's warm-up starts from that diagonal inverse
+    mass matrix (``NUTS(inverse_mass_matrix=...)``), else from the identity.
     Run in a fresh process, as a scripted fit runs: JAX not yet started, so
     the chains run in parallel (one XLA host device each), as NumPyro's do.
     Bit-for-bit agreement holds for that mode; one chain after the other
@@ -112,7 +120,8 @@ def test_draws_are_numpyros_mcmc_draws(tmp_path):
 
     env = {**os.environ, "BLINAPK_CACHE_DIR": str(tmp_path)}
     env.pop("XLA_FLAGS", None)
-    out = subprocess.run([sys.executable, "-c", _SAME_AS_MCMC, str(Path(__file__).parent)],
+    out = subprocess.run([sys.executable, "-c", _SAME_AS_MCMC, str(Path(__file__).parent),
+                          json.dumps(variances)],
                          capture_output=True, text=True, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["method"] == "parallel"
