@@ -166,12 +166,14 @@ def inverse_mass_vector(model: Any, variances: Mapping[str, Any] | None) -> np.n
 
     Examples
     --------
+    A variance per element, a non-positive one replaced, a variable not named:
+
     >>> import pymc as pm
     >>> with pm.Model() as m:
-    ...     _ = pm.Normal("mu", 0, 1)
-    ...     _ = pm.HalfNormal("sd", 1, shape=2)
-    >>> inverse_mass_vector(m, {"sd_log__": [0.01, -1.0]})
-    array([1.  , 0.01, 1.  ])
+    ...     _ = pm.Exponential("rate", 2.0, shape=2)
+    ...     _ = pm.Normal("shift", 0.0, 5.0)
+    >>> inverse_mass_vector(m, {"rate_log__": [0.01, -1.0]})
+    array([0.01, 1.  , 1.  ])
     """
     names, shapes = layout(model)
     variances = variances or {}
