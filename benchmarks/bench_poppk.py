@@ -317,9 +317,14 @@ def render_table(result: dict) -> str:
 
 
 def update_doc() -> None:
-    """Rewrite the results block of docs/benchmarks-poppk.md from the newest JSON per N."""
+    """Rewrite the results block of docs/benchmarks-poppk.md from the newest JSON per N.
+
+    Files marked ``"baseline"`` (older code run alongside for comparison) are skipped.
+    """
     newest: dict[int, Path] = {}
     for p in sorted(RESULTS.glob("poppk_n*_*.json")):
+        if "baseline" in json.loads(p.read_text()):
+            continue
         n = int(p.name.split("_")[1][1:])
         newest[n] = p  # sorted by stamp within an N
     blocks = []
