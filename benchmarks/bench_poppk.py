@@ -321,18 +321,18 @@ def update_doc() -> None:
 
     Files marked ``"baseline"`` (older code run alongside for comparison) are skipped.
     """
-    newest: dict[int, Path] = {}
+    newest: dict[int, tuple[Path, dict]] = {}
     for p in sorted(RESULTS.glob("poppk_n*_*.json")):
-        if "baseline" in json.loads(p.read_text()):
+        res = json.loads(p.read_text())
+        if "baseline" in res:
             continue
-        n = int(p.name.split("_")[1][1:])
-        newest[n] = p  # sorted by stamp within an N
+        newest[int(p.name.split("_")[1][1:])] = (p, res)  # sorted by stamp within an N
     blocks = []
     for n in sorted(newest):
-        res = json.loads(newest[n].read_text())
+        path, res = newest[n]
         note = f"\n\nNote: {res['note']}" if res.get("note") else ""
         blocks.append(render_table(res) + note
-                      + f"\n\nRaw: `benchmarks/results/{newest[n].name}`.")
+                      + f"\n\nRaw: `benchmarks/results/{path.name}`.")
     body = "\n\n".join(blocks) if blocks else "(no results yet)"
     text = DOC.read_text() if DOC.exists() else f"# Population-PK benchmark\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text:
