@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from blinapk.mcmc.cache import enable_jax_cache
+from blinapk.mcmc.gcfreeze import frozen_heap
 from blinapk.mcmc.settings import SamplerSettings, resolve_nutpie_backend
 from blinapk.mcmc.starts import ChainStarts, install_starts, jittered_start_fn
 
@@ -155,7 +156,16 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
         Seconds: ``compile_s`` (nutpie, NumPyro), ``sample_s`` and ``post_s``
         (NumPyro: posterior variables and log-likelihood over the draws).
     """
-    initvals = dict(initvals or {})
+    # the objects from before the fit stay out of the collections the sampler's
+    # compilation triggers (blinapk.mcmc.gcfreeze); nested in a caller's block: no-op
+    with frozen_heap():
+        return _sample(model, settings, dict(initvals or {}), chain_starts, log_likelihood,
+                       variances)
+
+
+def _sample(model: Any, settings: SamplerSettings, initvals: dict[str, Any],
+            chain_starts: ChainStarts | None, log_likelihood: bool,
+            variances: Mapping[str, Any] | None) -> tuple[Any, dict[str, float]]:
     if settings.sampler == "default":
         settings = settings.resolved()  # no size known: DEFAULT_SAMPLER
     if settings.sampler == "nutpie":

@@ -32,6 +32,7 @@ from blinapk.mcmc import (
     sample_nuts,
     warn_if_failed,
 )
+from blinapk.mcmc.gcfreeze import frozen_heap
 from blinapk.poppk.build import BuildInfo, build_model, gated_variables, model_info
 from blinapk.poppk.parameterisation import auto_target_accept
 from blinapk.poppk.priors import PriorConfig
@@ -216,67 +217,70 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         raise ModelSpecError(f"method: unknown method {method!r}; use one of {METHODS}")
     seed = settings.seed
 
-    t_start = time.perf_counter()
-    model = build_model(dataset, spec, priors=priors, card=card)
-    info = model_info(model)
-    settings = settings.resolved(n_obs=info.data.n_obs, jax_nuts_below=JAX_NUTS_BELOW_N_OBS)
-    if target_accept is None:
-        settings = replace(settings, target_accept=auto_target_accept(info.parameterisation))
-    timings = {"build_s": time.perf_counter() - t_start}
-    convergence = None
-    result_sampler = settings.label if method == "nuts" else "scipy"
-    if method == "nuts":
-        # each chain starts at the data-driven values plus a jitter scaled by role
-        # NumPyro's warm-up starts from a design-based diagonal instead of the identity
-        idata, t = sample_nuts(model, settings, initvals=info.initvals,
-                               chain_starts=make_start_fn, log_likelihood=log_likelihood,
-                               variances=approximate_variances(info))
-        timings.update(t)
-    else:
-        from blinapk.poppk.laplace import fit_laplace
-
-        t0 = time.perf_counter()
-        model, info, res, values = _fit_mode(dataset, model, info, card, seed)
-        if method == "map":
-            values = {k: np.asarray(v)[None, None, ...] for k, v in values.items()}
+    # PyMC, PyTensor and JAX objects from before the fit stay out of the collections
+    # that model building and translation trigger (blinapk.mcmc.gcfreeze)
+    with frozen_heap():
+        t_start = time.perf_counter()
+        model = build_model(dataset, spec, priors=priors, card=card)
+        info = model_info(model)
+        settings = settings.resolved(n_obs=info.data.n_obs, jax_nuts_below=JAX_NUTS_BELOW_N_OBS)
+        if target_accept is None:
+            settings = replace(settings, target_accept=auto_target_accept(info.parameterisation))
+        timings = {"build_s": time.perf_counter() - t_start}
+        convergence = None
+        result_sampler = settings.label if method == "nuts" else "scipy"
+        if method == "nuts":
+            # each chain starts at the data-driven values plus a jitter scaled by role
+            # NumPyro's warm-up starts from a design-based diagonal instead of the identity
+            idata, t = sample_nuts(model, settings, initvals=info.initvals,
+                                   chain_starts=make_start_fn, log_likelihood=log_likelihood,
+                                   variances=approximate_variances(info))
+            timings.update(t)
         else:
-            start = {rv.name: values[rv.name] for rv in model.free_RVs}
-            res, values = fit_laplace(model, start, draws=settings.draws,
-                                      chains=settings.chains, seed=seed)
-        timings["optimise_s"] = time.perf_counter() - t0
-        idata = _idata_from_draws(values, model)
-        idata.posterior.attrs["blinapk_optimiser"] = json.dumps(
-            {"success": res.success, "message": res.message, "n_eval": res.n_eval,
-             "logp": res.logp})
-    _add_data_groups(idata, model, info)
-    t0 = time.perf_counter()
-    if log_likelihood and "log_likelihood" not in idata.groups():
-        import pymc as pm
+            from blinapk.poppk.laplace import fit_laplace
 
-        pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True,
-                                  progressbar=False)
-    if posterior_predictive:
-        import pymc as pm
+            t0 = time.perf_counter()
+            model, info, res, values = _fit_mode(dataset, model, info, card, seed)
+            if method == "map":
+                values = {k: np.asarray(v)[None, None, ...] for k, v in values.items()}
+            else:
+                start = {rv.name: values[rv.name] for rv in model.free_RVs}
+                res, values = fit_laplace(model, start, draws=settings.draws,
+                                          chains=settings.chains, seed=seed)
+            timings["optimise_s"] = time.perf_counter() - t0
+            idata = _idata_from_draws(values, model)
+            idata.posterior.attrs["blinapk_optimiser"] = json.dumps(
+                {"success": res.success, "message": res.message, "n_eval": res.n_eval,
+                 "logp": res.logp})
+        _add_data_groups(idata, model, info)
+        t0 = time.perf_counter()
+        if log_likelihood and "log_likelihood" not in idata.groups():
+            import pymc as pm
 
-        pm.sample_posterior_predictive(idata, model=model, var_names=["conc"],
-                                       random_seed=seed, extend_inferencedata=True,
-                                       progressbar=False)
-    timings["post_s"] = timings.get("post_s", 0.0) + time.perf_counter() - t0
-    recorded = {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
-                "target_accept": settings.target_accept}
-    stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=recorded)
-    if method == "nuts":
-        free = gated_variables(model)
-        # reloading gates exactly these again (the posterior also holds sampler-side
-        # unconstrained copies such as omega_V_log__ and deterministics)
-        idata.posterior.attrs["blinapk_gated_vars"] = json.dumps(free)
-        convergence = check_convergence(idata, var_names=free, gates=gates,
-                                        parameterisation=info.chosen, group_dim="subject",
-                                        target_accept=settings.target_accept)
-        warn_if_failed(convergence, stacklevel=2)
-    timings["total_s"] = time.perf_counter() - t_start
-    return PopPKFit(
-        idata=idata, spec=info.spec, priors=info.priors, card_name=info.card_name,
-        method=method, sampler=result_sampler, seed=seed,
-        parameterisation=info.chosen, data_hash=info.data.data_hash,
-        ledger=info.data.ledger, timings=timings, convergence=convergence, model=model)
+            pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True,
+                                      progressbar=False)
+        if posterior_predictive:
+            import pymc as pm
+
+            pm.sample_posterior_predictive(idata, model=model, var_names=["conc"],
+                                           random_seed=seed, extend_inferencedata=True,
+                                           progressbar=False)
+        timings["post_s"] = timings.get("post_s", 0.0) + time.perf_counter() - t0
+        recorded = {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
+                    "target_accept": settings.target_accept}
+        stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=recorded)
+        if method == "nuts":
+            free = gated_variables(model)
+            # reloading gates exactly these again (the posterior also holds sampler-side
+            # unconstrained copies such as omega_V_log__ and deterministics)
+            idata.posterior.attrs["blinapk_gated_vars"] = json.dumps(free)
+            convergence = check_convergence(idata, var_names=free, gates=gates,
+                                            parameterisation=info.chosen, group_dim="subject",
+                                            target_accept=settings.target_accept)
+            warn_if_failed(convergence, stacklevel=2)
+        timings["total_s"] = time.perf_counter() - t_start
+        return PopPKFit(
+            idata=idata, spec=info.spec, priors=info.priors, card_name=info.card_name,
+            method=method, sampler=result_sampler, seed=seed,
+            parameterisation=info.chosen, data_hash=info.data.data_hash,
+            ledger=info.data.ledger, timings=timings, convergence=convergence, model=model)

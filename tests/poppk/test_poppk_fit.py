@@ -125,3 +125,13 @@ def test_prior_predictive_respects_censoring(dataset):
     # censored rows are reported at the (log) LLOQ when the draw falls below it
     assert np.all(sim[..., cens] >= lloq[cens] - 1e-12)
     assert np.isfinite(idata.prior["log_CL"].values).all()
+
+
+@pytest.mark.slow
+def test_fit_gives_the_heap_back_to_the_collector(nuts_pair):
+    import gc
+
+    # fit() freezes the objects from before it while it builds and samples
+    # (blinapk.mcmc.gcfreeze) and must undo that when it returns
+    assert nuts_pair[0].posterior.sizes["draw"] == 60
+    assert gc.get_freeze_count() == 0
