@@ -12,6 +12,9 @@
   cache directory (:func:`enable_jax_cache`).
 * :mod:`blinapk.mcmc.starts`: seeded, per-variable jittered chain starts for
   nutpie (:func:`jittered_start_fn`, :func:`install_starts`).
+* :mod:`blinapk.mcmc.gcfreeze`: the objects alive before a fit kept out of
+  the garbage collector's passes while it builds and samples
+  (:func:`~blinapk.mcmc.gcfreeze.frozen_heap`).
 
 This layer knows no pharmacology: it imports only :mod:`blinapk.errors` and
 third-party libraries (PyMC, nutpie, NumPyro and ArviZ on first use), so population PK

@@ -155,6 +155,12 @@ def sample_nuts(model: Any, settings: SamplerSettings, *,
     timings : dict
         Seconds: ``compile_s`` (nutpie, NumPyro), ``sample_s`` and ``post_s``
         (NumPyro: posterior variables and log-likelihood over the draws).
+
+    Notes
+    -----
+    While it runs, the objects that existed before the call are out of the
+    garbage collector's passes (:func:`blinapk.mcmc.gcfreeze.frozen_heap`);
+    they are given back when it returns or raises.
     """
     # the objects from before the fit stay out of the collections the sampler's
     # compilation triggers (blinapk.mcmc.gcfreeze); nested in a caller's block: no-op
