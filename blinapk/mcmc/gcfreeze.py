@@ -6,8 +6,10 @@ and a full collection visits every tracked object in the process. After
 PyMC, PyTensor, JAX and ArviZ have been imported that is several hundred
 thousand objects, and building a PyMC model and translating its log density
 to JAX allocates enough to trigger such collections: in a fresh process two
-of them cost 0.37 s of a 9 s population-PK fit, although none of the
-imported objects can have become garbage.
+of them cost about 0.4 s of collector time in an 8-9 s population-PK fit,
+although none of the imported objects can have become garbage. (The fit's
+wall time moves less than that, within the run-to-run noise: part of those
+collections ran while XLA compiled in other threads; see the benchmarks.)
 
 :func:`frozen_heap` moves the objects alive on entry into the collector's
 permanent generation (:func:`gc.freeze`) and gives them back on exit
