@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -35,9 +36,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _bench_common import machine_notes, write_json  # noqa: E402
+from bench_poppk import SPEC, make_dataset  # noqa: E402  (the N = 200 benchmark's model and data)
 
-SPEC = {"structure": "1cmt", "covariates": ["CL~BSA:power"], "bsv": ["CL", "V"],
-        "residual": "proportional", "blq": "M3"}
+#: Subjects and simulation seed of the N = 200 benchmark trial (bench_poppk's --data-seed).
 N, SEED = 200, 20240601
 
 
@@ -81,8 +82,6 @@ def worker(data: str, off: bool) -> None:
 
 
 def _child(data: Path, off: bool, cache: Path) -> dict:
-    import os
-
     env = {**os.environ, "BLINAPK_CACHE_DIR": str(cache)}
     cmd = [sys.executable, __file__, "--worker", "--data", str(data)] + (["--off"] if off else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
@@ -99,8 +98,6 @@ def main(argv=None) -> int:
     if args.worker:
         worker(args.data, args.off)
         return 0
-    from bench_poppk import make_dataset
-
     runs = []
     with tempfile.TemporaryDirectory(prefix="blinapk-bench-gc-") as tmp:
         work = Path(tmp)
