@@ -29,7 +29,7 @@ import numpy as np
 from blinapk.errors import ModelSpecError
 
 __all__ = ["DEFAULT_SAMPLER", "JAX_NUTS_BELOW_N_OBS", "NUMBA_FROM_N_OBS", "NUTPIE_BACKENDS",
-           "SAMPLERS", "SamplerSettings", "resolve_nutpie_backend"]
+           "PRECISIONS", "SAMPLERS", "SamplerSettings", "resolve_nutpie_backend"]
 
 #: NUTS samplers; ``"default"`` means :data:`DEFAULT_SAMPLER`.
 SAMPLERS: tuple[str, ...] = ("default", "nutpie", "pymc", "numpyro", "blackjax")
@@ -45,6 +45,12 @@ NUMBA_FROM_N_OBS = 2000
 #: mid-sized trials; nutpie-numba's cheaper gradients win beyond
 #: (docs/benchmarks-poppk.md).
 JAX_NUTS_BELOW_N_OBS = 10_000
+#: Floating-point precision of NumPyro's warm-up and draws (:mod:`blinapk.mcmc.jaxnuts`):
+#: ``"float32"`` (default) runs the sampler's log density and gradient in single
+#: precision, about 1.5x faster per gradient on CPU; ``"float64"`` in double. The
+#: posterior variables and the pointwise log-likelihood are computed in double
+#: precision either way; nutpie, PyMC and BlackJAX always sample in double precision.
+PRECISIONS: tuple[str, ...] = ("float32", "float64")
 
 
 def resolve_nutpie_backend(requested: str = "auto", n_obs: int | None = None) -> str:
@@ -133,12 +139,15 @@ class SamplerSettings:
         when sampling).
     progressbar : bool, default True
         Show a progress bar while sampling.
+    precision : {"float32", "float64"}
+        NumPyro only: precision of the log density and gradient during warm-up
+        and draws (see :data:`PRECISIONS`).
 
     Raises
     ------
     ModelSpecError
-        Unknown sampler or backend, ``draws``/``chains`` < 1, ``tune`` < 0,
-        ``target_accept`` outside (0, 1).
+        Unknown sampler, backend or precision, ``draws``/``chains`` < 1,
+        ``tune`` < 0, ``target_accept`` outside (0, 1).
     """
 
     draws: int = 1000
@@ -150,6 +159,7 @@ class SamplerSettings:
     sampler: str = "default"
     nutpie_backend: str = "auto"
     progressbar: bool = True
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         sampler = str(self.sampler).lower()
@@ -164,12 +174,16 @@ class SamplerSettings:
         if not 0.0 < target_accept < 1.0:
             raise ModelSpecError(f"target_accept: must be in (0, 1), got {self.target_accept}")
         backend = _backend_name(self.nutpie_backend)
+        precision = str(self.precision).lower()
+        if precision not in PRECISIONS:
+            raise ModelSpecError(f"precision: use float32 or float64, got {self.precision!r}")
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "target_accept", target_accept)
         object.__setattr__(self, "nutpie_backend", backend)
+        object.__setattr__(self, "precision", precision)
         object.__setattr__(self, "seed", int(seed))
         object.__setattr__(self, "progressbar", bool(self.progressbar))
 

@@ -144,7 +144,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         tune: int = 1000, chains: int = 2, seed: int | None = None, progressbar: bool = True,
         posterior_predictive: bool = False, log_likelihood: bool = True, method: str = "nuts",
         target_accept: float | None = None, cores: int | None = None,
-        gates: ConvergenceGates | None = None, nutpie_backend: str = "auto") -> PopPKFit:
+        gates: ConvergenceGates | None = None, nutpie_backend: str = "auto",
+        precision: str = "float32") -> PopPKFit:
     """Fit a Bayesian population-PK model.
 
     Parameters
@@ -219,7 +220,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed,
                                target_accept=0.8 if target_accept is None else target_accept,
                                cores=cores, sampler=sampler,
-                               nutpie_backend=nutpie_backend, progressbar=progressbar)
+                               nutpie_backend=nutpie_backend, progressbar=progressbar,
+                               precision=precision)
     method = str(method).lower()
     if method not in METHODS:
         raise ModelSpecError(f"method: unknown method {method!r}; use one of {METHODS}")
@@ -276,6 +278,8 @@ def fit(dataset: Dataset, spec: PopPKSpec | None = None, *,
         timings["post_s"] = timings.get("post_s", 0.0) + time.perf_counter() - t0
         recorded = {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
                     "target_accept": settings.target_accept}
+        if method == "nuts" and result_sampler == "numpyro":
+            recorded["precision"] = settings.precision
         stamp(idata, info, sampler=result_sampler, method=method, seed=seed, settings=recorded)
         if method == "nuts":
             free = gated_variables(model)

@@ -58,14 +58,18 @@ def test_unfreezes_when_the_block_raises():
     assert gc.get_freeze_count() == 0
 
 
-def test_leaves_a_callers_freeze_alone():
-    gc.freeze()
-    count = gc.get_freeze_count()
+def test_leaves_a_callers_freeze_alone(monkeypatch):
+    calls = []
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 1000)  # the caller froze its heap
     with frozen_heap() as froze:
         assert froze is False
         with frozen_heap() as inner:
             assert inner is False
-    assert gc.get_freeze_count() == count  # the caller's objects stay frozen
+    # neither frozen again nor given back: the caller's objects stay frozen (the real
+    # count can still drop when another thread frees a frozen object, so it is not compared)
+    assert calls == []
 
 
 def test_nested_blocks_unfreeze_once_at_the_outer_end():

@@ -70,11 +70,46 @@ def test_pointwise_log_likelihood_equals_pymc(model, sampled):
 
 
 def test_lp_is_the_joint_log_density_with_jacobian(model, sampled):
+    """Default single precision: the sampler's lp is the float64 log density to float32 rounding."""
     idata, _ = sampled
+    assert idata.sample_stats.attrs["precision"] == "float32"
+    logp = model.compile_logp()
+    for chain, draw in [(1, 7), (0, 123), (1, 599)]:
+        point = {"mu": float(idata.posterior["mu"][chain, draw]),
+                 "sd_log__": np.log(float(idata.posterior["sd"][chain, draw]))}
+        lp = float(idata.sample_stats["lp"][chain, draw])
+        assert lp == pytest.approx(float(logp(point)), rel=2e-6)
+
+
+def test_double_precision_sampler(model, sampled):
+    """precision="float64": lp exact to 1e-9, and the same posterior as single precision."""
+    idata, _ = sample_nuts(model, _settings(precision="float64"), initvals={"mu": 1.0, "sd": 0.5})
+    assert idata.sample_stats.attrs["precision"] == "float64"
     logp = model.compile_logp()
     point = {"mu": float(idata.posterior["mu"][1, 7]),
              "sd_log__": np.log(float(idata.posterior["sd"][1, 7]))}
     assert float(idata.sample_stats["lp"][1, 7]) == pytest.approx(float(logp(point)), rel=1e-9)
+    single = sampled[0].posterior
+    for name in ("mu", "sd"):
+        a, b = idata.posterior[name].values.ravel(), single[name].values.ravel()
+        # independent chains of one posterior: means within 4 Monte-Carlo SEs (ESS ~ n/2)
+        se = np.sqrt(a.var() / (a.size / 2) + b.var() / (b.size / 2))
+        assert abs(a.mean() - b.mean()) < 4 * se, name
+        assert a.std() == pytest.approx(b.std(), rel=0.15), name
+
+
+def test_single_precision_outputs_are_float64(sampled):
+    """Draws sampled in float32 come back as float64, posterior variables computed in float64."""
+    idata, _ = sampled
+    for group in ("posterior", "log_likelihood"):
+        for name, values in getattr(idata, group).data_vars.items():
+            assert values.dtype == np.float64, (group, name)
+    for name in ("energy", "lp", "acceptance_rate", "step_size"):
+        assert idata.sample_stats[name].dtype == np.float64, name
+    mu = idata.posterior["mu"].values
+    assert np.array_equal(mu.astype(np.float32).astype(np.float64), mu)  # float32 draws, widened
+    # deterministics from the float64 graph: cv = sd / mu to double rounding
+    np.testing.assert_allclose(idata.posterior["cv"], idata.posterior["sd"] / mu, rtol=1e-15)
 
 
 def test_same_seed_same_draws_and_chains_start_where_told(model):

@@ -73,27 +73,30 @@ from numpyro.infer import MCMC, NUTS
 from blinapk.mcmc import jittered_start_fn, sample_nuts
 from blinapk.mcmc.nutsprogram import _jax_functions, _unflatten, layout
 
-model, settings = t._model(), t._settings()
+model, settings = t._model(), t._settings(precision=sys.argv[3])
 variances = json.loads(sys.argv[2])
 idata, _ = sample_nuts(model, settings, initvals=t.INIT, variances=variances)
 target = t._frozen(model)
 fn, _, _ = _jax_functions(target, False)
 split = _unflatten(layout(target)[1])
 start_fn, _ = jittered_start_fn(target, t.INIT)
-starts = np.stack([start_fn(settings.seed + c) for c in range(2)])
+dtype = np.dtype(settings.precision)
+starts = np.stack([start_fn(settings.seed + c) for c in range(2)]).astype(dtype)
 method = idata.sample_stats.attrs["chain_method"]
-inverse_mass = (None if not variances else
-                jnp.asarray([variances.get(v.name, 1.0) for v in target.value_vars]))
-mcmc = MCMC(NUTS(potential_fn=lambda x: -fn(*split(x))[0], target_accept_prob=0.8,
-                 inverse_mass_matrix=inverse_mass),
-            num_warmup=300, num_samples=300, num_chains=2, chain_method=method,
-            progress_bar=False)
-mcmc.run(jax.random.PRNGKey(settings.seed), init_params=jnp.asarray(starts),
-         extra_fields=("num_steps",))
-z = np.asarray(mcmc.get_samples(group_by_chain=True))
-steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
+# NumPyro's own run: in single precision with JAX's 64-bit mode off, as a float32 user runs it
+with jax.enable_x64(settings.precision == "float64"):
+    inverse_mass = (None if not variances else
+                    jnp.asarray([variances.get(v.name, 1.0) for v in target.value_vars], dtype))
+    mcmc = MCMC(NUTS(potential_fn=lambda x: -fn(*split(x))[0], target_accept_prob=0.8,
+                     inverse_mass_matrix=inverse_mass),
+                num_warmup=300, num_samples=300, num_chains=2, chain_method=method,
+                progress_bar=False)
+    mcmc.run(jax.random.PRNGKey(settings.seed), init_params=jnp.asarray(starts),
+             extra_fields=("num_steps",))
+    z = np.asarray(mcmc.get_samples(group_by_chain=True))
+    steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
 print(json.dumps({
-    "method": method,
+    "method": method, "dtype": str(z.dtype),
     "mu": float(np.max(np.abs(idata.posterior["mu"].values - z[..., 0]) / np.abs(z[..., 0]))),
     "log_sd": float(np.max(np.abs(np.log(idata.posterior["sd"].values) - z[..., 1]))),
     "steps_equal": bool(np.array_equal(idata.sample_stats["n_steps"].values, steps)),
@@ -101,13 +104,17 @@ print(json.dumps({
 """
 
 
+@pytest.mark.parametrize("precision", ["float32", "float64"])
 @pytest.mark.parametrize("variances", [{}, {"mu": 0.02, "sd_log__": 0.05}],
                          ids=["identity", "given-mass-matrix"])
-def test_draws_are_numpyros_mcmc_draws(tmp_path, variances):
+def test_draws_are_numpyros_mcmc_draws(tmp_path, variances, precision):
     """Same potential, starts and seed: the programs reproduce numpyro.infer.MCMC exactly.
 
     With ``variances`` NumPyro's warm-up starts from that diagonal inverse
     mass matrix (``NUTS(inverse_mass_matrix=...)``), else from the identity.
+    In single precision the reference is NumPyro run with JAX's 64-bit mode
+    off (the draws, float32, are compared after the program's exact widening
+    to float64).
     Run in a fresh process, as a scripted fit runs: JAX not yet started, so
     the chains run in parallel (one XLA host device each), as NumPyro's do.
     Bit-for-bit agreement holds for that mode; one chain after the other
@@ -121,11 +128,13 @@ def test_draws_are_numpyros_mcmc_draws(tmp_path, variances):
     env = {**os.environ, "BLINAPK_CACHE_DIR": str(tmp_path)}
     env.pop("XLA_FLAGS", None)
     out = subprocess.run([sys.executable, "-c", _SAME_AS_MCMC, str(Path(__file__).parent),
-                          json.dumps(variances)],
+                          json.dumps(variances), precision],
                          capture_output=True, text=True, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["method"] == "parallel"
-    assert result["mu"] < 1e-12
+    assert result["dtype"] == precision
+    assert result["mu"] == 0.0
+    # log(exp(z)) in float64 returns z to rounding
     assert result["log_sd"] < 1e-12
     assert result["steps_equal"]
 
@@ -212,8 +221,33 @@ def test_program_key_covers_the_sampler_settings():
     key = program_key(model, **base)
     assert program_key(model, **base) == key
     for change in ({"tune": 301}, {"draws": 299}, {"target_accept": 0.9},
-                   {"log_likelihood": True}, {"chunk": 100}):
+                   {"log_likelihood": True}, {"chunk": 100}, {"precision": "float32"}):
         assert program_key(model, **{**base, **change}) != key, change
+
+
+def test_single_precision_build_keeps_post_in_double_precision():
+    """``step`` is float32 throughout; ``post`` stays float64 although traced from the same graph.
+
+    (JAX caches the graph's constants per precision: a float64 trace after a
+    float32 one would get the observations rounded to float32.)
+    """
+    import jax
+
+    from blinapk.mcmc.nutsprogram import _build
+
+    jax.config.update("jax_enable_x64", True)
+    model = _frozen(_model())
+    program = _build(model, tune=10, draws=20, target_accept=0.8,
+                     log_likelihood=True, chunk=25, precision="float32")
+    args, _ = jax.tree_util.tree_unflatten(program.step.in_tree, program.step.in_avals)
+    assert str(args[1].dtype) == "float32"
+    assert "f32" not in program.post.mlir_module()
+    point = {"mu": 2.0, "sd_log__": np.log(0.7)}
+    z = np.tile([point[v.name] for v in model.value_vars], (20, 1))
+    out = jax.jit(program.post.call)(z)
+    from scipy.stats import norm
+
+    np.testing.assert_allclose(np.asarray(out[-1])[0], norm.logpdf(Y, 2.0, 0.7), rtol=1e-14)
 
 
 def test_saving_a_program_keeps_the_folder_under_the_size_limit(monkeypatch, tmp_path):

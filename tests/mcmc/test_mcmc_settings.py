@@ -12,6 +12,7 @@ from blinapk.mcmc.settings import (
     DEFAULT_SAMPLER,
     JAX_NUTS_BELOW_N_OBS,
     NUMBA_FROM_N_OBS,
+    PRECISIONS,
     SAMPLERS,
     SamplerSettings,
     resolve_nutpie_backend,
@@ -26,12 +27,14 @@ def test_defaults_are_normalised():
     assert s.sampler == "default" and DEFAULT_SAMPLER == "nutpie" and s.nutpie_backend == "auto"
     assert s.label == "nutpie-auto" and s.resolved().sampler == "nutpie"
     assert s.seed == 3 and s.cores is None and s.progressbar is True
+    assert s.precision == "float32" and PRECISIONS == ("float32", "float64")
     assert "default" in SAMPLERS and all(n in SAMPLERS for n in ("pymc", "numpyro", "blackjax"))
 
 
 def test_names_are_case_insensitive_and_numbers_converted():
     s = SamplerSettings(draws=50.0, tune="20", chains=4, sampler="PyMC", nutpie_backend="NUMBA",
-                        target_accept="0.9", seed="7")
+                        target_accept="0.9", seed="7", precision="Float64")
+    assert s.precision == "float64"
     assert (s.draws, s.tune, s.chains, s.seed) == (50, 20, 4, 7)
     assert all(type(v) is int for v in (s.draws, s.tune, s.chains, s.seed))
     assert s.sampler == "pymc" and s.nutpie_backend == "numba" and s.target_accept == 0.9
@@ -58,6 +61,7 @@ def test_missing_seed_is_drawn_once_and_kept():
     ({"target_accept": 1.0}, r"^target_accept: must be in \(0, 1\)"),
     ({"target_accept": 0.0}, r"^target_accept"),
     ({"nutpie_backend": "cuda"}, r"^nutpie_backend: use auto, jax or numba, got 'cuda'"),
+    ({"precision": "float16"}, r"^precision: use float32 or float64, got 'float16'"),
 ])
 def test_bad_settings_are_refused(kwargs, match):
     with pytest.raises(ModelSpecError, match=match):
