@@ -79,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-accept", type=float, default=None,
                         help="NUTS target acceptance (default 0.8, or 0.99 when fewer than "
                              "20 subjects inform a random effect)")
+    parser.add_argument("--precision", default="float32", choices=("float32", "float64"),
+                        help="NumPyro sampler: log density and gradient in single (default, "
+                             "faster) or double precision; summaries are computed in double")
     method = parser.add_mutually_exclusive_group()
     method.add_argument("--map", action="store_true", help="posterior mode only (fast)")
     method.add_argument("--laplace", action="store_true",
@@ -148,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     method = "map" if args.map else ("laplace" if args.laplace else "nuts")
     result = fit(dataset, spec, card=args.card, sampler=args.sampler, draws=args.draws,
                  tune=args.tune, chains=args.chains, seed=args.seed,
-                 progressbar=not args.quiet, method=method, target_accept=args.target_accept)
+                 progressbar=not args.quiet, method=method, target_accept=args.target_accept,
+                 precision=args.precision)
     summary = result.summary(ci=args.ci)
     paths = write_fit(result, args.out, summary=summary, ci=args.ci, figures=not args.no_figures,
                       dataset=dataset)

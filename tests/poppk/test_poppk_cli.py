@@ -58,3 +58,31 @@ def test_demo_fit_on_example_converges(tmp_path):
     assert report["rhat"].value <= 1.01  # population parameters
     assert report["rhat_group"].passed  # per-subject effects (<= 1.05, see ConvergenceGates)
     assert report["ess_bulk"].passed and report["ebfmi"].passed
+
+
+def test_cli_precision_reaches_the_fit(tmp_path, monkeypatch):
+    """``--precision`` is passed to ``fit``; anything but float32/float64 is a usage error."""
+    from poppk_helpers import infusion_frame
+
+    import blinapk.poppk as poppk
+    from blinapk.data import read_dataset
+
+    data = write_dataset(read_dataset(infusion_frame(4, obs_times=(2.0, 24.0), sigma=0.2)),
+                         tmp_path / "data.csv")
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_fit(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(poppk, "fit", fake_fit)
+    for argv, expected in (([], "float32"), (["--precision", "float64"], "float64")):
+        with pytest.raises(Stop):
+            main(["fit", str(data), "--out", str(tmp_path / "o"), "--quiet", *argv])
+        assert seen["precision"] == expected
+    with pytest.raises(SystemExit) as bad:
+        main(["fit", str(data), "--out", str(tmp_path / "o"), "--precision", "float16"])
+    assert bad.value.code == 2

@@ -52,6 +52,10 @@ def test_groups_and_stamp(nuts_pair, dataset):
     assert attrs["blinapk_data_hash"] == dataset.hash
     assert attrs["blinapk_sampler"] == f.sampler == "numpyro"  # default below 10^4 obs
     assert attrs["blinapk_seed"] == 11
+    # NumPyro sampled in single precision (the default); the outputs are float64
+    assert json.loads(attrs["blinapk_settings"])["precision"] == "float32"
+    assert f.idata.sample_stats.attrs["precision"] == "float32"
+    assert f.posterior["log_CL"].dtype == np.float64
     par = json.loads(attrs["blinapk_parameterisation"])
     assert {p: v["chosen"] for p, v in par.items()} == dict(f.parameterisation)
     assert f.convergence is not None and f.ledger is not None
