@@ -254,7 +254,7 @@ def _drive(step: Callable, post: Callable, starts: Any, keys: Any, inverse_mass:
     fields = [np.concatenate([part[i] for part in kept], axis=axis)
               for i in range(len(kept[0]))]
     # post evaluates in double precision (float32 draws are exact in float64)
-    z = fields[0].astype(np.float64)
+    z = fields[0].astype(np.float64, copy=False)
     outputs = post(z)
     return z, fields[1:], [np.asarray(o) for o in outputs]
 
