@@ -79,9 +79,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-accept", type=float, default=None,
                         help="NUTS target acceptance (default 0.8, or 0.99 when fewer than "
                              "20 subjects inform a random effect)")
-    parser.add_argument("--precision", default="float32", choices=("float32", "float64"),
-                        help="NumPyro sampler: log density and gradient in single (default, "
-                             "faster) or double precision; summaries are computed in double")
+    parser.add_argument("--precision", default=None, choices=("float32", "float64"),
+                        help="NumPyro sampler: log density and gradient in single (faster) or "
+                             "double precision (default float32, or float64 when fewer than "
+                             "20 subjects inform a random effect); summaries are in double")
     method = parser.add_mutually_exclusive_group()
     method.add_argument("--map", action="store_true", help="posterior mode only (fast)")
     method.add_argument("--laplace", action="store_true",

@@ -79,7 +79,8 @@ def test_cli_precision_reaches_the_fit(tmp_path, monkeypatch):
         raise Stop
 
     monkeypatch.setattr(poppk, "fit", fake_fit)
-    for argv, expected in (([], "float32"), (["--precision", "float64"], "float64")):
+    for argv, expected in (([], None), (["--precision", "float64"], "float64"),
+                           (["--precision", "float32"], "float32")):
         with pytest.raises(Stop):
             main(["fit", str(data), "--out", str(tmp_path / "o"), "--quiet", *argv])
         assert seen["precision"] == expected

@@ -52,14 +52,25 @@ def test_groups_and_stamp(nuts_pair, dataset):
     assert attrs["blinapk_data_hash"] == dataset.hash
     assert attrs["blinapk_sampler"] == f.sampler == "numpyro"  # default below 10^4 obs
     assert attrs["blinapk_seed"] == 11
-    # NumPyro sampled in single precision (the default); the outputs are float64
-    assert json.loads(attrs["blinapk_settings"])["precision"] == "float32"
-    assert f.idata.sample_stats.attrs["precision"] == "float32"
-    assert f.posterior["log_CL"].dtype == np.float64
+    # six subjects: fewer than 20 inform CL, so NumPyro samples in double precision
+    # (blinapk.poppk.parameterisation.auto_precision), and says so
+    assert json.loads(attrs["blinapk_settings"])["precision"] == "float64"
+    assert f.idata.sample_stats.attrs["precision"] == "float64"
     par = json.loads(attrs["blinapk_parameterisation"])
     assert {p: v["chosen"] for p, v in par.items()} == dict(f.parameterisation)
     assert f.convergence is not None and f.ledger is not None
     assert set(f.timings) >= {"build_s", "sample_s", "total_s"}
+
+
+@pytest.mark.slow
+def test_explicit_precision_overrides_the_automatic_one(dataset):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = fit(dataset, draws=30, tune=30, chains=2, seed=3, progressbar=False,
+                precision="float32")
+    assert json.loads(f.posterior.attrs["blinapk_settings"])["precision"] == "float32"
+    assert f.idata.sample_stats.attrs["precision"] == "float32"
+    assert f.posterior["log_CL"].dtype == np.float64  # draws widened, outputs in double
 
 
 @pytest.mark.slow

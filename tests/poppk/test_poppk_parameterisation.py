@@ -13,6 +13,7 @@ from blinapk.poppk.parameterisation import (
     OMEGA_LOW_SDS,
     TARGET_ACCEPT,
     TARGET_ACCEPT_FEW,
+    auto_precision,
     auto_target_accept,
     centering_weights,
     choose_parameterisation,
@@ -180,6 +181,14 @@ def test_target_accept_rises_when_few_subjects_inform_an_effect():
     many = choose_parameterisation(_mixed_data(FEW_INFORMED_SUBJECTS, 20), *args)
     assert auto_target_accept(many) == TARGET_ACCEPT == 0.8
     assert auto_target_accept({}) == TARGET_ACCEPT  # no random effects
+
+
+def test_sampler_precision_is_double_exactly_where_target_accept_rises():
+    args = (PopPKSpec(), {"CL": 2.0, "V": 6.0}, {"CL": 0.7, "V": 0.4}, 0.3, 0.0)
+    few = choose_parameterisation(_mixed_data(10, 30), *args)
+    many = choose_parameterisation(_mixed_data(FEW_INFORMED_SUBJECTS, 20), *args)
+    assert auto_precision(few) == "float64" and auto_precision(many) == "float32"
+    assert auto_precision({}) == "float32"
 
 
 def test_centering_weights_hand_values():
