@@ -219,7 +219,8 @@ def simulate_replicate(k: int, *, base_seed: int, n_subjects: int) -> dict[str, 
 
 
 def run_replicate(k: int, *, base_seed: int, n_subjects: int, draws: int, tune: int,
-                  chains: int, n_ranks: int, method: str = "nuts") -> dict[str, Any]:
+                  chains: int, n_ranks: int, method: str = "nuts",
+                  precision: str | None = None) -> dict[str, Any]:
     """Simulate and fit replicate ``k``; return its record (JSON-serialisable).
 
     Parameters
@@ -236,6 +237,8 @@ def run_replicate(k: int, *, base_seed: int, n_subjects: int, draws: int, tune: 
         Thinned draws for the rank statistic.
     method : str, default "nuts"
         ``fit`` method (``"laplace"`` for quick checks).
+    precision : {None, "float32", "float64"}
+        NumPyro sampler precision passed to ``fit`` (None: its automatic choice).
 
     Returns
     -------
@@ -253,7 +256,7 @@ def run_replicate(k: int, *, base_seed: int, n_subjects: int, draws: int, tune: 
         warnings.simplefilter("ignore")
         res = fit(rep["dataset"], PopPKSpec(**SPEC_KW), draws=draws, tune=tune, chains=chains,
                   seed=rep["seeds"]["fit"], progressbar=False, log_likelihood=False,
-                  method=method)
+                  method=method, precision=precision)
     wall = time.perf_counter() - t0
     post = posterior_draws(res)
     table = res.summary(ci=0.9).set_index("PARAMETER")
@@ -468,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--n-ranks", type=int, default=99)
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--method", default="nuts", choices=("nuts", "laplace"))
+    ap.add_argument("--precision", default="auto", choices=("auto", "float32", "float64"),
+                    help="NumPyro sampler precision (auto: fit's own choice)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output prefix")
     ap.add_argument("--figures", type=Path, default=FIGURES)
     ap.add_argument("--summarize-only", action="store_true")
@@ -486,12 +491,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 rec = run_replicate(k, base_seed=args.seed, n_subjects=args.n_subjects,
                                     draws=args.draws, tune=args.tune, chains=args.chains,
-                                    n_ranks=args.n_ranks, method=args.method)
+                                    n_ranks=args.n_ranks, method=args.method,
+                                    precision=None if args.precision == "auto" else args.precision)
             except Exception as exc:  # noqa: BLE001 - a failed fit is a result, recorded
                 rec = {"replicate": k, "error": f"{type(exc).__name__}: {exc}",
                        "traceback": traceback.format_exc()}
             rec["settings"] = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
-                               "seed": args.seed}
+                               "seed": args.seed, "precision": args.precision}
             rec["code"] = code
             with jsonl.open("a") as fh:
                 fh.write(json.dumps(rec) + "\n")
