@@ -290,7 +290,10 @@ def _tracing_precision(precision: str) -> Any:
         return
     import jax
 
-    with jax.enable_x64(False), warnings.catch_warnings():
+    # the context manager is jax.enable_x64 in recent JAX, jax.experimental.disable_x64 before
+    x64_off = (jax.enable_x64(False) if callable(getattr(jax, "enable_x64", None))
+               else jax.experimental.disable_x64())
+    with x64_off, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Explicitly requested dtype float64",
                                 category=UserWarning)
         yield
